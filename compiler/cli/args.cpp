@@ -1,0 +1,119 @@
+#include "cli/args.h"
+
+#include <cctype>
+#include <cerrno>
+#include <cstdlib>
+#include <cstdio>
+#include <cstring>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "support/error.h"
+
+namespace plm {
+
+Args::Args(const std::string& command, const std::vector<std::string>& argv, const std::set<std::string>& value_flags,
+           const std::set<std::string>& switches)
+    : command_(command) {
+  for (size_t i = 0; i < argv.size(); ++i) {
+    std::string a = argv[i];
+    if (a.size() > 1 && a[0] == '-' && !(a.size() > 1 && std::isdigit(static_cast<unsigned char>(a[1])))) {
+      std::string v;
+      bool inline_value = false;
+      if (size_t eq = a.find('='); eq != std::string::npos && a.rfind("--", 0) == 0) {
+        v = a.substr(eq + 1);
+        a = a.substr(0, eq);
+        inline_value = true;
+      }
+      if (value_flags.count(a)) {
+        if (!inline_value) {
+          if (i + 1 >= argv.size()) fail("pocketlm ", command_, ": flag ", a, " needs a value");
+          v = argv[++i];
+        }
+        if (values_.count(a)) fail("pocketlm ", command_, ": flag ", a, " given twice");
+        values_[a] = v;
+      } else if (switches.count(a)) {
+        if (inline_value) fail("pocketlm ", command_, ": flag ", a, " takes no value");
+        switches_on_.insert(a);
+      } else {
+        fail("pocketlm ", command_, ": unknown flag ", a, " (see pocketlm ", command_, " --help)");
+      }
+    } else {
+      positionals_.push_back(a);
+    }
+  }
+}
+
+std::optional<std::string> Args::value(const std::string& flag) const {
+  auto it = values_.find(flag);
+  if (it == values_.end()) return std::nullopt;
+  return it->second;
+}
+
+std::string Args::required(const std::string& flag, const char* what) const {
+  auto v = value(flag);
+  if (!v) fail("pocketlm ", command_, ": missing ", flag, " ", what);
+  return *v;
+}
+
+int64_t Args::integer(const std::string& flag, int64_t def, int64_t lo, int64_t hi) const {
+  auto v = value(flag);
+  if (!v) return def;
+  errno = 0;
+  char* end = nullptr;
+  const long long x = std::strtoll(v->c_str(), &end, 10);
+  if (v->empty() || *end != '\0' || errno == ERANGE) fail("pocketlm ", command_, ": ", flag, " '", *v, "' is not an integer");
+  if (x < lo || x > hi) fail("pocketlm ", command_, ": ", flag, " ", x, " is out of range (", lo, "..", hi, ")");
+  return x;
+}
+
+std::string Args::positional(size_t i, const char* what) const {
+  if (i >= positionals_.size()) fail("pocketlm ", command_, ": missing ", what, " (see pocketlm ", command_, " --help)");
+  return positionals_[i];
+}
+
+void Args::expect_positionals(size_t n, const char* usage) const {
+  if (positionals_.size() < n) fail("pocketlm ", command_, ": missing arguments; usage: ", usage);
+  if (positionals_.size() > n) fail("pocketlm ", command_, ": unexpected argument '", positionals_[n], "'; usage: ", usage);
+}
+
+std::vector<int32_t> parse_token_list(const std::string& text, const std::string& flag) {
+  std::vector<int32_t> ids;
+  size_t i = 0;
+  while (i < text.size()) {
+    if (text[i] == ',' || text[i] == ' ' || text[i] == '\n' || text[i] == '\t') { ++i; continue; }
+    size_t j = i;
+    while (j < text.size() && text[j] != ',' && text[j] != ' ' && text[j] != '\n' && text[j] != '\t') ++j;
+    const std::string tok = text.substr(i, j - i);
+    errno = 0;
+    char* end = nullptr;
+    const long long v = std::strtoll(tok.c_str(), &end, 10);
+    if (*end != '\0' || errno == ERANGE || v < 0 || v > INT32_MAX)
+      fail(flag, ": '", tok, "' is not a token id (expected non-negative integers separated by commas)");
+    ids.push_back(int32_t(v));
+    i = j;
+  }
+  if (ids.empty()) fail(flag, ": no token ids given");
+  return ids;
+}
+
+void write_file_atomically(const std::string& path, const void* data, size_t n, bool overwrite) {
+  struct stat st {};
+  if (!overwrite && ::stat(path.c_str(), &st) == 0) fail(path, ": already exists; pass --force to overwrite it");
+  const std::string tmp = path + ".tmp." + std::to_string(::getpid());
+  FILE* f = std::fopen(tmp.c_str(), "wb");
+  if (!f) fail(path, ": cannot create: ", std::strerror(errno));
+  const bool ok = std::fwrite(data, 1, n, f) == n;
+  const bool closed = std::fclose(f) == 0;
+  if (!ok || !closed) {
+    std::remove(tmp.c_str());
+    fail(path, ": write failed (disk full?)");
+  }
+  if (std::rename(tmp.c_str(), path.c_str()) != 0) {
+    const int e = errno;
+    std::remove(tmp.c_str());
+    fail(path, ": cannot rename into place: ", std::strerror(e));
+  }
+}
+
+}  // namespace plm

@@ -1,0 +1,41 @@
+// Command-line parsing shared by the pocketlm subcommands: flags with values,
+// switches, positionals, and errors that name the flag at fault.
+#pragma once
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <set>
+#include <string>
+#include <vector>
+
+namespace plm {
+
+class Args {
+ public:
+  // value_flags take a value ("-o OUT", "--tokens=1,2"); switches take none.
+  Args(const std::string& command, const std::vector<std::string>& argv, const std::set<std::string>& value_flags,
+       const std::set<std::string>& switches);
+
+  bool has(const std::string& flag) const { return values_.count(flag) || switches_on_.count(flag); }
+  std::optional<std::string> value(const std::string& flag) const;
+  std::string required(const std::string& flag, const char* what) const;
+  int64_t integer(const std::string& flag, int64_t def, int64_t lo, int64_t hi) const;
+  const std::vector<std::string>& positionals() const { return positionals_; }
+  std::string positional(size_t i, const char* what) const;
+  void expect_positionals(size_t n, const char* usage) const;
+
+ private:
+  std::string command_;
+  std::map<std::string, std::string> values_;
+  std::set<std::string> switches_on_;
+  std::vector<std::string> positionals_;
+};
+
+// "1,2,3" or "1 2 3" -> ids; errors name the flag.
+std::vector<int32_t> parse_token_list(const std::string& text, const std::string& flag);
+
+// Writes bytes to path via a temporary file and rename. Refuses to replace an existing
+// file unless overwrite is set, so nothing the user had is lost silently.
+void write_file_atomically(const std::string& path, const void* data, size_t n, bool overwrite);
+
+}  // namespace plm

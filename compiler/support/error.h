@@ -1,0 +1,22 @@
+// pocketlm compiler-side error type: every failure the user can cause (bad file,
+// bad flag, missing tensor) is an Error whose message names the thing at fault.
+#pragma once
+#include <sstream>
+#include <stdexcept>
+#include <string>
+#include <utility>
+
+namespace plm {
+
+struct Error : std::runtime_error {
+  using std::runtime_error::runtime_error;
+};
+
+template <typename... Args>
+[[noreturn]] void fail(Args&&... parts) {
+  std::ostringstream os;
+  (os << ... << std::forward<Args>(parts));
+  throw Error(os.str());
+}
+
+}  // namespace plm

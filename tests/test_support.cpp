@@ -1,0 +1,96 @@
+#include "test_support.h"
+
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+namespace plm::test {
+
+std::string testdata(const std::string& rel) {
+  const char* env = std::getenv("PLM_TESTDATA");
+  return std::string(env && *env ? env : PLM_DEFAULT_TESTDATA) + "/" + rel;
+}
+
+bool have_testdata(const std::string& path) {
+  if (std::filesystem::exists(path)) return true;
+  const char* ci = std::getenv("CI");
+  if (ci && std::string(ci) == "true") ADD_FAILURE() << "CI=true and test data is missing: " << path;
+  return false;
+}
+
+std::string temp_dir() {
+  static std::string dir = [] {
+    std::string tmpl = (std::filesystem::temp_directory_path() / "pocketlm-test-XXXXXX").string();
+    if (!mkdtemp(tmpl.data())) std::abort();
+    return tmpl;
+  }();
+  return dir;
+}
+
+std::string write_temp(const std::string& name, const std::vector<uint8_t>& bytes) {
+  const std::string path = temp_dir() + "/" + name;
+  std::ofstream f(path, std::ios::binary | std::ios::trunc);
+  f.write(reinterpret_cast<const char*>(bytes.data()), std::streamsize(bytes.size()));
+  return path;
+}
+
+std::vector<uint8_t> read_bytes(const std::string& path) {
+  std::ifstream f(path, std::ios::binary);
+  return std::vector<uint8_t>((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());
+}
+
+std::vector<float> read_f32(const std::string& path) {
+  const auto b = read_bytes(path);
+  std::vector<float> v(b.size() / 4);
+  std::memcpy(v.data(), b.data(), v.size() * 4);
+  return v;
+}
+
+std::vector<std::vector<int32_t>> read_id_lines(const std::string& path) {
+  std::ifstream f(path);
+  std::vector<std::vector<int32_t>> lines;
+  std::string line;
+  while (std::getline(f, line)) {
+    std::istringstream is(line);
+    std::vector<int32_t> ids;
+    long v;
+    while (is >> v) ids.push_back(int32_t(v));
+    lines.push_back(ids);
+  }
+  return lines;
+}
+
+
+RunResult run_command(const std::vector<std::string>& argv) {
+  // stdout and stderr go to temp files so large outputs cannot deadlock a pipe.
+  const std::string out_path = temp_dir() + "/cmd.out", err_path = temp_dir() + "/cmd.err";
+  pid_t pid = fork();
+  if (pid == 0) {
+    FILE* o = std::freopen(out_path.c_str(), "w", stdout);
+    FILE* e = std::freopen(err_path.c_str(), "w", stderr);
+    (void)o; (void)e;
+    std::vector<char*> args;
+    for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
+    args.push_back(nullptr);
+    execv(args[0], args.data());
+    _exit(127);
+  }
+  int status = 0;
+  waitpid(pid, &status, 0);
+  RunResult r;
+  r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+  const auto ob = read_bytes(out_path), eb = read_bytes(err_path);
+  r.out.assign(ob.begin(), ob.end());
+  r.err.assign(eb.begin(), eb.end());
+  return r;
+}
+
+std::string pocketlm_binary() { return PLM_CLI_PATH; }
+
+}  // namespace plm::test
