@@ -161,10 +161,16 @@ Graph build_graph(const ModelFile& mf) {
     L.wk = tc.require(p + "attn_k.weight", {E, KVD});
     L.wv = tc.require(p + "attn_v.weight", {E, KVD});
     L.wo = tc.require(p + "attn_output.weight", {QD, E});
+    // qwen2 requires q/k/v biases; llama takes them when a file has them (as llama.cpp does).
     if (hp.qkv_bias) {
       L.bq = tc.require(p + "attn_q.bias", {QD});
       L.bk = tc.require(p + "attn_k.bias", {KVD});
       L.bv = tc.require(p + "attn_v.bias", {KVD});
+    } else if (mf.find(p + "attn_q.bias") || mf.find(p + "attn_k.bias") || mf.find(p + "attn_v.bias")) {
+      L.bq = tc.require(p + "attn_q.bias", {QD});
+      L.bk = tc.require(p + "attn_k.bias", {KVD});
+      L.bv = tc.require(p + "attn_v.bias", {KVD});
+      hp.qkv_bias = true;
     }
     L.ffn_norm = tc.require(p + "ffn_norm.weight", {E});
     L.gate = tc.require(p + "ffn_gate.weight", {E, F});

@@ -44,12 +44,19 @@ void load_llama2c_tokenizer(ModelFile& mf, const std::string& path, uint32_t voc
     const int32_t len = c.read<int32_t>("token length");
     if (len < 0 || len > max_len) fail(path, ": token ", k, " has length ", len, " (max_token_length is ", max_len, ")");
     const uint8_t* p = c.take(uint64_t(len), "token bytes");
-    std::string piece(reinterpret_cast<const char*>(p), size_t(len));
+    const std::string raw(reinterpret_cast<const char*>(p), size_t(len));
     // SentencePiece token types as GGUF numbers them: 1 normal, 2 unknown, 3 control, 6 byte.
     int32_t type = 1;
     if (k == 0) type = 2;
     else if (k == 1 || k == 2) type = 3;
-    else if (piece.size() == 6 && piece.rfind("<0x", 0) == 0 && piece[5] == '>') type = 6;
+    else if (raw.size() == 6 && raw.rfind("<0x", 0) == 0 && raw[5] == '>') type = 6;
+    // tokenizer.bin stores decoded pieces (' ' for SentencePiece's U+2581, BOS/EOS
+    // wrapped in newlines); store them as a GGUF SPM vocabulary spells them.
+    std::string piece;
+    if (k == 1) piece = "<s>";
+    else if (k == 2) piece = "</s>";
+    else
+      for (char ch : raw) piece += ch == ' ' ? std::string("\xE2\x96\x81") : std::string(1, ch);
     tokens.push_back(MetaValue::of_string(std::move(piece)));
     scores.push_back(MetaValue::of_f32(score));
     types.push_back(MetaValue::of_i32(type));

@@ -32,7 +32,7 @@ struct ModelHParams {
   float rope_base = 10000.0f;
   float rope_freq_scale = 1.0f;  // 1 / linear scaling factor
   RopeType rope_type = RopeType::Normal;
-  bool qkv_bias = false;
+  bool qkv_bias = false;         // attn_q/k/v carry biases
   bool tied_output = false;      // output projection reuses token_embd
   bool rope_freq_factors = false;  // per-dimension divisors from rope_freqs.weight (Llama 3.1)
 };
