@@ -71,6 +71,7 @@ class GgufBuilder {
     put(pod<uint32_t>(4));
     put(pod(alignment));
     sec.kv_end = f.size();
+    const uint32_t pad = alignment ? alignment : 1;  // the file may declare a bad alignment
     uint64_t off = 0;
     std::vector<uint64_t> offsets;
     for (const auto& t : tensors_) {
@@ -81,10 +82,10 @@ class GgufBuilder {
       put(pod(t.type));
       put(pod(off));
       offsets.push_back(off);
-      off += (t.data.size() + alignment - 1) / alignment * alignment;
+      off += (t.data.size() + pad - 1) / pad * pad;
     }
     sec.infos_end = f.size();
-    while (f.size() % alignment) f.push_back(0);
+    while (f.size() % pad) f.push_back(0);
     sec.data_start = f.size();
     for (size_t k = 0; k < tensors_.size(); ++k) {
       f.resize(sec.data_start + offsets[k]);

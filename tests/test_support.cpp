@@ -70,6 +70,8 @@ std::vector<std::vector<int32_t>> read_id_lines(const std::string& path) {
 RunResult run_command(const std::vector<std::string>& argv) {
   // stdout and stderr go to temp files so large outputs cannot deadlock a pipe.
   const std::string out_path = temp_dir() + "/cmd.out", err_path = temp_dir() + "/cmd.err";
+  std::fflush(stdout);  // or the child would write the parent's buffered output again
+  std::fflush(stderr);
   pid_t pid = fork();
   if (pid == 0) {
     FILE* o = std::freopen(out_path.c_str(), "w", stdout);

@@ -96,7 +96,7 @@ ModelFile load_llama2c(const std::string& path, const std::string& tokenizer_pat
   h.seq_len = c.read<int32_t>("header seq_len");
   const bool shared_classifier = h.vocab_size > 0;
   const int64_t vocab = h.vocab_size == INT32_MIN ? 0 : std::abs(int64_t(h.vocab_size));
-  auto bad = [&](const char* what, int64_t v) { fail(path, ": not a llama2.c checkpoint: header ", what, " = ", v); };
+  auto bad = [&](const char* what, int64_t v) { fail(path, ": not a GGUF file (no 'GGUF' magic) nor a llama2.c checkpoint: header ", what, " = ", v); };
   // Generous bounds that still keep every product below 2^63.
   if (h.dim <= 0 || h.dim > (1 << 16)) bad("dim", h.dim);
   if (h.hidden_dim <= 0 || h.hidden_dim > (1 << 18)) bad("hidden_dim", h.hidden_dim);

@@ -48,6 +48,8 @@ ModelFile open_model_file(const std::string& path, const std::string& tokenizer_
   {
     MappedFile probe(path);
     if (probe.size() >= 4) std::memcpy(magic, probe.data(), 4);
+    if (probe.size() < 28 && std::memcmp(magic, "GGUF", 4) != 0)
+      fail(path, ": ", probe.size(), " bytes is too short to be a GGUF file or a llama2.c checkpoint");
   }
   if (std::memcmp(magic, "GGUF", 4) == 0 || std::memcmp(magic, "FUGG", 4) == 0) {
     if (!tokenizer_path.empty()) fail(tokenizer_path, ": --tokenizer is only for llama2.c checkpoints; ", path, " is GGUF and carries its own vocabulary");
