@@ -5,7 +5,7 @@
 #include <sstream>
 
 #include "models/model_graph.h"
-#include "support/error.h"
+#include "error.h"
 
 namespace plm {
 namespace {

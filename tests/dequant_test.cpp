@@ -4,7 +4,7 @@
 #include <cstring>
 
 #include "quant/ggml_types.h"
-#include "support/fp16.h"
+#include "fp16.h"
 #include "test_support.h"
 
 namespace plm {

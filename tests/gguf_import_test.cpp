@@ -2,7 +2,7 @@
 // tensor infos and zero-copy data, on built files and the shared test models.
 #include "gguf_builder.h"
 #include "import/model_file.h"
-#include "support/error.h"
+#include "error.h"
 #include "test_support.h"
 
 namespace plm {

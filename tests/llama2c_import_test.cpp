@@ -1,7 +1,7 @@
 // llama2.c checkpoints import into the same model as the equivalent GGUF.
 #include "gguf_builder.h"
 #include "import/model_file.h"
-#include "support/error.h"
+#include "error.h"
 #include "test_support.h"
 
 namespace plm {

@@ -6,7 +6,7 @@
 #include "import/model_file.h"
 #include "models/model_graph.h"
 #include "reference/reference_executor.h"
-#include "support/error.h"
+#include "error.h"
 #include "test_support.h"
 
 namespace plm {

@@ -8,7 +8,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "support/error.h"
+#include "error.h"
 
 namespace plm {
 

@@ -6,7 +6,7 @@
 #include "cli/commands.h"
 #include "import/model_file.h"
 #include "models/model_graph.h"
-#include "support/error.h"
+#include "error.h"
 
 namespace plm {
 

@@ -8,7 +8,7 @@
 #include "import/model_file.h"
 #include "models/model_graph.h"
 #include "reference/reference_executor.h"
-#include "support/error.h"
+#include "error.h"
 
 namespace plm {
 

@@ -6,7 +6,7 @@
 #include <vector>
 
 #include "cli/commands.h"
-#include "support/error.h"
+#include "error.h"
 
 namespace {
 

@@ -5,7 +5,7 @@
 #include <cstring>
 #include <string>
 
-#include "support/error.h"
+#include "error.h"
 
 namespace plm {
 

@@ -6,7 +6,7 @@
 #include "import/byte_cursor.h"
 #include "import/model_file.h"
 #include "support/checked.h"
-#include "support/error.h"
+#include "error.h"
 
 namespace plm {
 namespace {

@@ -2,7 +2,7 @@
 
 #include <sstream>
 
-#include "support/error.h"
+#include "error.h"
 
 namespace plm {
 

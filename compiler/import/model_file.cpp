@@ -4,7 +4,7 @@
 #include <filesystem>
 #include <sstream>
 
-#include "support/error.h"
+#include "error.h"
 
 namespace plm {
 

@@ -4,8 +4,8 @@
 #include <strings.h>
 #include <type_traits>
 
-#include "support/error.h"
-#include "support/fp16.h"
+#include "error.h"
+#include "fp16.h"
 
 namespace plm {
 

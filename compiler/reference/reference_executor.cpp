@@ -4,7 +4,7 @@
 #include <cmath>
 
 #include "import/model_file.h"
-#include "support/error.h"
+#include "error.h"
 
 namespace plm {
 

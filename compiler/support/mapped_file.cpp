@@ -7,7 +7,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "support/error.h"
+#include "error.h"
 
 namespace plm {
 

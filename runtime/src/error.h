@@ -1,5 +1,6 @@
-// pocketlm compiler-side error type: every failure the user can cause (bad file,
-// bad flag, missing tensor) is an Error whose message names the thing at fault.
+// pocketlm error type, shared by the runtime and the compiler: every failure the user
+// can cause (bad file, bad flag, missing tensor) is an Error naming the thing at fault.
+// The C API turns it into an error code plus this message.
 #pragma once
 #include <sstream>
 #include <stdexcept>

@@ -1,0 +1,94 @@
+// Tokenizers against llama.cpp's vectors in ../shared/testdata/tokenizers: every
+// string encodes to exactly the expected ids, and decodes back to the input.
+#include "import/model_file.h"
+#include "import/vocab_import.h"
+#include "error.h"
+#include "test_support.h"
+#include "tokenizer.h"
+
+namespace plm {
+namespace {
+
+std::vector<std::string> read_vocab_inputs(const std::string& path) {
+  const auto b = test::read_bytes(path);
+  const std::string all(b.begin(), b.end());
+  const std::string sep = "\n__ggml_vocab_test__\n";
+  std::vector<std::string> out;
+  size_t pos = 0;
+  for (size_t at; (at = all.find(sep, pos)) != std::string::npos; pos = at + sep.size()) out.push_back(all.substr(pos, at - pos));
+  return out;
+}
+
+class VocabVectors : public ::testing::TestWithParam<const char*> {};
+
+TEST_P(VocabVectors, EncodeMatchesLlamaCppAndDecodeRoundTrips) {
+  const std::string base = test::testdata(std::string("tokenizers/ggml-vocab-") + GetParam() + ".gguf");
+  PLM_REQUIRE_TESTDATA(base);
+  PLM_REQUIRE_TESTDATA(base + ".inp");
+  const ModelFile mf = open_model_file(base);
+  const Tokenizer tok(vocab_from_metadata(mf.meta, base));
+  const auto inputs = read_vocab_inputs(base + ".inp");
+  const auto expected = test::read_id_lines(base + ".out");
+  ASSERT_EQ(inputs.size(), 46u);
+  ASSERT_GE(expected.size(), inputs.size());
+  for (size_t k = 0; k < inputs.size(); ++k) {
+    const auto ids = tok.encode(inputs[k], /*add_bos=*/false);
+    EXPECT_EQ(ids, expected[k]) << "string " << k << ": '" << inputs[k] << "'";
+    EXPECT_EQ(tok.decode(ids), inputs[k]) << "string " << k;
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(Spm, VocabVectors, ::testing::Values("llama-spm", "phi-3"), [](const auto& i) {
+  std::string n = i.param;
+  for (char& c : n)
+    if (c == '-') c = '_';
+  return n;
+});
+
+TEST(Tokenizer, Llama2cTokenizerEncodesLikeItsGguf) {
+  const std::string bin = test::testdata("models/aidreams260K.bin");
+  const std::string gguf = test::testdata("models/aidreams260K-F32.gguf");
+  PLM_REQUIRE_TESTDATA(bin);
+  PLM_REQUIRE_TESTDATA(gguf);
+  const Tokenizer a(vocab_from_metadata(open_model_file(bin).meta, bin));
+  const Tokenizer b(vocab_from_metadata(open_model_file(gguf).meta, gguf));
+  const std::string text = "Once upon a time, a little robot dreamed of the sea.";
+  EXPECT_EQ(a.encode(text, true), b.encode(text, true));
+  EXPECT_EQ(a.encode(text, true).front(), 1);
+  EXPECT_EQ(a.decode(a.encode(text, true)), text);
+}
+
+TEST(Tokenizer, SpecialTokensOnlyWhenAsked) {
+  Vocab v;
+  v.pieces = {"<unk>", "<s>", "</s>", "\xE2\x96\x81" "a", "b", "<0x62>", "\xE2\x96\x81"};
+  v.types = {TokenType::Unknown, TokenType::Control, TokenType::Control, TokenType::Normal, TokenType::Normal,
+             TokenType::Byte, TokenType::Normal};
+  v.bos = 1;
+  v.eos = 2;
+  v.unk = 0;
+  const Tokenizer t(v);
+  EXPECT_EQ(t.encode("a</s>a", false, true), (std::vector<int32_t>{3, 2, 3}));
+  // Without parse_special, "</s>" is text: '<', '/', 's', '>' have no pieces or bytes -> unk.
+  const auto plain = t.encode("a</s>", false, false);
+  EXPECT_EQ(plain.front(), 3);
+  EXPECT_EQ(std::count(plain.begin(), plain.end(), 2), 0);
+  EXPECT_EQ(t.encode("ab", true), (std::vector<int32_t>{1, 3, 4}));
+  EXPECT_EQ(t.piece_bytes(5), "b");
+  EXPECT_EQ(t.piece_bytes(2), "");
+  EXPECT_THROW(t.piece_bytes(7), Error);
+  EXPECT_THROW(t.piece_bytes(-1), Error);
+}
+
+TEST(Tokenizer, RejectsInconsistentTables) {
+  Vocab v;
+  v.pieces = {"a", "b"};
+  v.scores = {0.0f};
+  EXPECT_THROW(Tokenizer{v}, Error);
+  Vocab w;
+  w.pieces = {"a"};
+  w.bos = 5;
+  EXPECT_THROW(Tokenizer{w}, Error);
+}
+
+}  // namespace
+}  // namespace plm
