@@ -3,6 +3,9 @@
 #include <filesystem>
 
 #include "gguf_builder.h"
+#include "import/model_file.h"
+#include "import/vocab_import.h"
+#include "tokenizer.h"
 #include "test_support.h"
 
 namespace plm {
@@ -90,6 +93,54 @@ TEST(Cli, ErrorsNameTheFlagOrFile) {
   expect_error(pocketlm({"inspect", model, "extra"}), "unexpected argument 'extra'");
   expect_error(pocketlm({"inspect", model, "--tokenizer", "t.bin"}), "only for llama2.c checkpoints");
   EXPECT_FALSE(std::filesystem::exists(out));
+}
+
+}  // namespace
+}  // namespace plm
+
+namespace plm {
+namespace {
+
+// Tokenizer, reference executor, greedy sampling and streaming together: the text
+// llama.cpp generated for the aidreams260K prompt, reproduced through `pocketlm run`.
+TEST(Cli, RunGreedyReproducesLlamaCppText) {
+  const std::string model = test::testdata("models/aidreams260K-F32.gguf");
+  const std::string greedy = test::testdata("reference/aidreams260K-F32.greedy.txt");
+  PLM_REQUIRE_TESTDATA(model);
+  PLM_REQUIRE_TESTDATA(greedy);
+  const auto ids = test::read_id_lines(greedy).at(0);
+  const auto b = test::read_bytes(greedy);
+  const std::string all(b.begin(), b.end());
+  const size_t line3 = all.find('\n', all.find('\n') + 1) + 1;
+  std::string continuation = all.substr(line3);
+  while (!continuation.empty() && continuation.back() == '\n') continuation.pop_back();
+
+  // The prompt's text, recovered from its ids, must encode back to exactly them.
+  const Tokenizer tok(vocab_from_metadata(open_model_file(model).meta, model));
+  const std::string prompt = tok.decode(ids);
+  ASSERT_EQ(tok.encode(prompt, true), ids) << "'" << prompt << "'";
+
+  const auto r = pocketlm({"run", model, "-p", prompt, "-n", "64", "--temp", "0", "--ignore-eos", "--reference"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(r.out, prompt + continuation + "\n");
+  EXPECT_NE(r.err.find("generated 64 tokens"), std::string::npos) << r.err;
+}
+
+TEST(Cli, RunAndTokenizeErrors) {
+  const std::string model = test::testdata("models/aidreams260K-F32.gguf");
+  PLM_REQUIRE_TESTDATA(model);
+  expect_error(pocketlm({"run", model, "-p", "hi", "--temp", "-1", "--reference"}), "--temp -1 is out of range");
+  expect_error(pocketlm({"run", model, "-p", "hi", "--top-p", "abc", "--reference"}), "--top-p 'abc' is not a number");
+  expect_error(pocketlm({"run", model, "-p", "hi"}), "pass --reference");
+  expect_error(pocketlm({"run", model, "--reference"}), "exactly one of -p TEXT or -f FILE");
+  expect_error(pocketlm({"run", model, "-p", "a long prompt that cannot fit", "--ctx", "4", "--reference"}), "does not fit the context of 4");
+  const auto full = pocketlm({"run", model, "-p", "Hi", "--ctx", "8", "-n", "100", "--ignore-eos", "--reference"});
+  EXPECT_EQ(full.exit_code, 0) << full.err;
+  EXPECT_NE(full.err.find("stopped: context full"), std::string::npos) << full.err;
+  const auto t = pocketlm({"tokenize", model, "-p", "Hello", "--ids", "--bos"});
+  EXPECT_EQ(t.exit_code, 0);
+  EXPECT_EQ(t.out.rfind("1 ", 0), 0u) << t.out;
+  expect_error(pocketlm({"tokenize", model, "-p", "x", "--ids", "--pieces"}), "--ids or --pieces");
 }
 
 }  // namespace

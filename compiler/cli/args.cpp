@@ -4,6 +4,7 @@
 #include <cerrno>
 #include <cstdlib>
 #include <cstdio>
+#include <cmath>
 #include <cstring>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -63,6 +64,16 @@ int64_t Args::integer(const std::string& flag, int64_t def, int64_t lo, int64_t 
   char* end = nullptr;
   const long long x = std::strtoll(v->c_str(), &end, 10);
   if (v->empty() || *end != '\0' || errno == ERANGE) fail("pocketlm ", command_, ": ", flag, " '", *v, "' is not an integer");
+  if (x < lo || x > hi) fail("pocketlm ", command_, ": ", flag, " ", x, " is out of range (", lo, "..", hi, ")");
+  return x;
+}
+
+double Args::real(const std::string& flag, double def, double lo, double hi) const {
+  auto v = value(flag);
+  if (!v) return def;
+  char* end = nullptr;
+  const double x = std::strtod(v->c_str(), &end);
+  if (v->empty() || *end != '\0' || !std::isfinite(x)) fail("pocketlm ", command_, ": ", flag, " '", *v, "' is not a number");
   if (x < lo || x > hi) fail("pocketlm ", command_, ": ", flag, " ", x, " is out of range (", lo, "..", hi, ")");
   return x;
 }

@@ -20,6 +20,7 @@ class Args {
   std::optional<std::string> value(const std::string& flag) const;
   std::string required(const std::string& flag, const char* what) const;
   int64_t integer(const std::string& flag, int64_t def, int64_t lo, int64_t hi) const;
+  double real(const std::string& flag, double def, double lo, double hi) const;
   const std::vector<std::string>& positionals() const { return positionals_; }
   std::string positional(size_t i, const char* what) const;
   void expect_positionals(size_t n, const char* usage) const;

@@ -12,6 +12,8 @@ namespace {
 
 const plm::Command kCommands[] = {
     {"inspect", "show a model file: metadata, hparams, tensors, graph", plm::kInspectHelp, plm::run_inspect},
+    {"run", "generate text from a prompt (reference executor)", plm::kRunHelp, plm::run_run},
+    {"tokenize", "show how a model's tokenizer splits text", plm::kTokenizeHelp, plm::run_tokenize},
     {"logits", "write the logits of a token sequence (reference executor)", plm::kLogitsHelp, plm::run_logits},
 };
 

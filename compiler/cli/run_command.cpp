@@ -1,0 +1,125 @@
+// `pocketlm run MODEL -p TEXT --reference`: generate text.
+#include <cstdio>
+#include <fstream>
+#include <sstream>
+
+#include "cli/args.h"
+#include "cli/commands.h"
+#include "error.h"
+#include "generation.h"
+#include "import/model_file.h"
+#include "import/vocab_import.h"
+#include "models/model_graph.h"
+#include "reference/reference_executor.h"
+
+namespace plm {
+
+const char kRunHelp[] =
+    "usage: pocketlm run MODEL (-p TEXT | -f FILE) --reference [options]\n"
+    "\n"
+    "Generates text after the prompt, streaming it to stdout; timings go to stderr.\n"
+    "MODEL is a GGUF file or a llama2.c checkpoint. --reference runs the scalar f32\n"
+    "reference executor: exact but slow, meant for checking and debugging. It is\n"
+    "required: this build cannot yet compile models to bundles.\n"
+    "\n"
+    "prompt:\n"
+    "  -p, --prompt TEXT       the prompt\n"
+    "  -f, --file FILE         read the prompt from FILE\n"
+    "  --no-bos                do not prepend the BOS token\n"
+    "  --parse-special         treat control-token text such as </s> in the prompt as tokens\n"
+    "generation:\n"
+    "  -n, --n-predict N       tokens to generate (default 128)\n"
+    "  --ctx N                 context size in tokens (default: the model's, at most 4096)\n"
+    "  --stop TEXT             stop when TEXT appears in the output (not printed)\n"
+    "  --ignore-eos            keep going past the end-of-sequence token\n"
+    "sampling (defaults as llama.cpp's):\n"
+    "  --temp T                temperature (default 0.8; 0 = greedy)\n"
+    "  --top-k K               keep the K most likely tokens (default 40; 0 = off)\n"
+    "  --top-p P               keep the smallest set with probability >= P (default 0.95; 1 = off)\n"
+    "  --min-p P               drop tokens below P x the best one's probability (default 0.05)\n"
+    "  --repeat-penalty X      penalise the last --repeat-last-n tokens (default 1 = off)\n"
+    "  --repeat-last-n N       (default 64)\n"
+    "  --frequency-penalty X   (default 0)\n"
+    "  --presence-penalty X    (default 0)\n"
+    "  --seed S                random seed; the same seed gives the same text (default 0)\n"
+    "  --tokenizer TOK.bin     llama2.c tokenizer (llama2.c checkpoints only)\n"
+    "\n"
+    "example: pocketlm run ../shared/testdata/models/aidreams260K.bin -p \"Once upon a time\" -n 64 --reference\n";
+
+int run_run(const std::vector<std::string>& argv) {
+  Args a("run", argv,
+         {"-p", "--prompt", "-f", "--file", "-n", "--n-predict", "--ctx", "--stop", "--temp", "--top-k", "--top-p", "--min-p",
+          "--repeat-penalty", "--repeat-last-n", "--frequency-penalty", "--presence-penalty", "--seed", "--tokenizer"},
+         {"--reference", "--no-bos", "--parse-special", "--ignore-eos"});
+  a.expect_positionals(1, "pocketlm run MODEL -p TEXT --reference");
+  const std::string model = a.positional(0, "MODEL");
+  auto either = [&](const char* s, const char* l) -> std::optional<std::string> {
+    if (a.has(s) && a.has(l)) fail("pocketlm run: give ", s, " or ", l, ", not both");
+    return a.value(s) ? a.value(s) : a.value(l);
+  };
+  const auto prompt_flag = either("-p", "--prompt");
+  const auto file_flag = either("-f", "--file");
+  if (bool(prompt_flag) == bool(file_flag)) fail("pocketlm run: give exactly one of -p TEXT or -f FILE");
+  std::string prompt;
+  if (prompt_flag) prompt = *prompt_flag;
+  else {
+    std::ifstream f(*file_flag, std::ios::binary);
+    if (!f) fail(*file_flag, ": cannot open prompt file");
+    std::ostringstream ss;
+    ss << f.rdbuf();
+    prompt = ss.str();
+  }
+  GenerateOptions opt;
+  opt.max_tokens = int32_t(a.has("-n") ? a.integer("-n", 128, 0, 1 << 20) : a.integer("--n-predict", 128, 0, 1 << 20));
+  if (auto s = a.value("--stop")) {
+    if (s->empty()) fail("pocketlm run: --stop needs a non-empty string");
+    opt.stop_strings.push_back(*s);
+  }
+  opt.stop_at_eos = !a.has("--ignore-eos");
+  SamplerParams& sp = opt.sampling;
+  sp.temperature = float(a.real("--temp", sp.temperature, 0, 100));
+  sp.top_k = int32_t(a.integer("--top-k", sp.top_k, 0, 1 << 24));
+  sp.top_p = float(a.real("--top-p", sp.top_p, 1e-6, 1));
+  sp.min_p = float(a.real("--min-p", sp.min_p, 0, 0.999));
+  sp.repeat_penalty = float(a.real("--repeat-penalty", sp.repeat_penalty, 0.01, 10));
+  sp.repeat_last_n = int32_t(a.integer("--repeat-last-n", sp.repeat_last_n, 0, 1 << 20));
+  sp.frequency_penalty = float(a.real("--frequency-penalty", 0, -10, 10));
+  sp.presence_penalty = float(a.real("--presence-penalty", 0, -10, 10));
+  sp.seed = uint64_t(a.integer("--seed", 0, 0, INT64_MAX));
+  if (!a.has("--reference"))
+    fail("pocketlm run: pass --reference: model files run on the scalar reference executor "
+         "(compiled .plm bundles are not available in this build)");
+
+  const ModelFile mf = open_model_file(model, a.value("--tokenizer").value_or(""));
+  const Graph g = build_graph(mf);
+  const Tokenizer tok(vocab_from_metadata(mf.meta, model));
+  if (tok.n_tokens() != g.hp.n_vocab)
+    fail(model, ": tokenizer has ", tok.n_tokens(), " tokens but the model's vocabulary is ", g.hp.n_vocab);
+  const int64_t n_ctx = a.integer("--ctx", std::min<int64_t>(g.hp.n_ctx_train, 4096), 1, 1 << 20);
+  const std::vector<int32_t> ids = tok.encode(prompt, !a.has("--no-bos") && tok.vocab().add_bos, a.has("--parse-special"));
+  if (ids.empty()) fail("pocketlm run: the prompt is empty and --no-bos leaves nothing to start from");
+
+  ReferenceExecutor ex(g, n_ctx);
+  std::vector<float> logits;
+  const int64_t V = g.hp.n_vocab;
+  auto decode = [&](const std::vector<int32_t>& batch) -> const float* {
+    logits = ex.eval(batch);
+    return logits.data() + (batch.size() - 1) * size_t(V);
+  };
+  std::fputs(prompt.c_str(), stdout);
+  std::fflush(stdout);
+  const GenerateStats st = generate(tok, decode, n_ctx, ids, opt, [](const std::string& text) {
+    std::fputs(text.c_str(), stdout);
+    std::fflush(stdout);
+    return true;
+  });
+  std::fputs("\n", stdout);
+  std::fprintf(stderr, "\npocketlm run: prompt %d tokens in %.3f s (%.1f tok/s), generated %d tokens in %.3f s (%.1f tok/s), "
+               "reference executor; stopped: %s%s\n",
+               st.n_prompt, st.prompt_seconds, st.n_prompt / std::max(st.prompt_seconds, 1e-9), st.n_generated,
+               st.generate_seconds, st.n_generated / std::max(st.generate_seconds, 1e-9), stop_reason_name(st.reason),
+               st.reason == StopReason::ContextFull ? " (raise --ctx or shorten the prompt)" : "");
+  return 0;
+}
+
+}  // namespace plm

@@ -1,0 +1,58 @@
+// `pocketlm tokenize MODEL (-p TEXT | -f FILE) [--ids | --pieces] [--bos]`
+#include <cstdio>
+#include <fstream>
+#include <sstream>
+
+#include "cli/args.h"
+#include "cli/commands.h"
+#include "error.h"
+#include "import/model_file.h"
+#include "import/vocab_import.h"
+
+namespace plm {
+
+const char kTokenizeHelp[] =
+    "usage: pocketlm tokenize MODEL (-p TEXT | -f FILE) [--ids | --pieces] [--bos] [--parse-special]\n"
+    "\n"
+    "Tokenizes the text (the file's bytes exactly, with -f) with the model's tokenizer.\n"
+    "  --ids              print only the ids, space-separated on one line (default prints id and piece per line)\n"
+    "  --pieces           print only the pieces, one per line\n"
+    "  --bos              prepend the BOS token (off by default)\n"
+    "  --parse-special    treat control-token text such as </s> as those tokens\n"
+    "  --tokenizer T.bin  llama2.c tokenizer (llama2.c checkpoints only)\n"
+    "\n"
+    "example: pocketlm tokenize ../shared/testdata/models/synth-llama-Q4_0.gguf -p \"Hello world\" --ids\n";
+
+int run_tokenize(const std::vector<std::string>& argv) {
+  Args a("tokenize", argv, {"-p", "--prompt", "-f", "--file", "--tokenizer"}, {"--ids", "--pieces", "--bos", "--parse-special"});
+  a.expect_positionals(1, "pocketlm tokenize MODEL -p TEXT");
+  const std::string model = a.positional(0, "MODEL");
+  const auto p = a.value("-p") ? a.value("-p") : a.value("--prompt");
+  const auto f = a.value("-f") ? a.value("-f") : a.value("--file");
+  if (bool(p) == bool(f)) fail("pocketlm tokenize: give exactly one of -p TEXT or -f FILE");
+  if (a.has("--ids") && a.has("--pieces")) fail("pocketlm tokenize: give --ids or --pieces, not both");
+  std::string text;
+  if (p) text = *p;
+  else {
+    std::ifstream in(*f, std::ios::binary);
+    if (!in) fail(*f, ": cannot open");
+    std::ostringstream ss;
+    ss << in.rdbuf();
+    text = ss.str();
+  }
+  const ModelFile mf = open_model_file(model, a.value("--tokenizer").value_or(""));
+  const Tokenizer tok(vocab_from_metadata(mf.meta, model));
+  const std::vector<int32_t> ids = tok.encode(text, a.has("--bos"), a.has("--parse-special"));
+  if (a.has("--ids")) {
+    for (size_t i = 0; i < ids.size(); ++i) std::printf("%s%d", i ? " " : "", ids[i]);
+    std::printf("\n");
+  } else {
+    for (int32_t id : ids) {
+      if (a.has("--pieces")) std::printf("%s\n", tok.vocab().pieces[size_t(id)].c_str());
+      else std::printf("%6d  %s\n", id, tok.vocab().pieces[size_t(id)].c_str());
+    }
+  }
+  return 0;
+}
+
+}  // namespace plm
