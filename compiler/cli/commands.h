@@ -17,10 +17,12 @@ int run_inspect(const std::vector<std::string>& args);
 int run_logits(const std::vector<std::string>& args);
 int run_run(const std::vector<std::string>& args);
 int run_tokenize(const std::vector<std::string>& args);
+int run_socs(const std::vector<std::string>& args);
 
 extern const char kInspectHelp[];
 extern const char kLogitsHelp[];
 extern const char kRunHelp[];
 extern const char kTokenizeHelp[];
+extern const char kSocsHelp[];
 
 }  // namespace plm
