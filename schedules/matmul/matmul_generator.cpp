@@ -1,0 +1,126 @@
+// The quantised matmul family: out[t][n] = sum_k W[n][k] * x[t][k] with W in Q8_0
+// or Q4_0 and x quantised per 32-block to int8 by `quantize_q8`. Integer dot
+// products per block, scaled by the weight and activation block scales.
+//
+// Weight layout (written by compiler/layout/, described in docs/weight-layouts.md):
+// rows interleaved in tiles of 16; within a tile, for each group of 4 consecutive k,
+// the 16 rows' 4 bytes are adjacent, so one 64-byte load feeds one vpdpbusd (x86,
+// 16 int32 lanes = 16 rows) or four sdot (arm64): w(j, row, quad, tile).
+//   Q8_0: quad q covers k = 4q..4q+3. x86 stores q+128 as u8 (vpdpbusd is u8 x i8),
+//         arm64 stores the i8 bit pattern.
+//   Q4_0: block b holds 4 quads of bytes; byte j of quad c has element 4c+j of the
+//         block in its low nibble and element 16+4c+j in its high nibble (u8 0..15).
+// Scales: wd(row, block, tile) f32, converted from f16 at compile time (Halide 14
+// emulates f16 -> f32, which costs more than the 4 bytes per block it saves).
+// The weights' zero point (128 for u8 Q8_0, 8 for Q4_0) is removed exactly with the
+// activation block sums xs: sum (q - z) x = dot - z * sum x.
+#include "generator_support.h"
+
+namespace {
+
+using namespace Halide;
+using namespace Halide::ConciseCasts;
+
+class MatMul : public Generator<MatMul> {
+ public:
+  GeneratorParam<std::string> weight_type{"weight_type", "q8_0"};  // q8_0 | q4_0
+  GeneratorParam<std::string> schedule_class{"schedule_class", "x86-avx512-vnni"};
+  GeneratorParam<int> k{"k", 256};  // input features, a multiple of 32
+  GeneratorParam<int> n{"n", 256};  // output features
+
+  Input<Buffer<uint8_t, 4>> w{"w"};
+  Input<Buffer<float, 3>> wd{"wd"};
+  Input<Buffer<int8_t, 2>> xq{"xq"};    // [k][tokens]
+  Input<Buffer<float, 2>> xd{"xd"};     // [k/32][tokens] activation block scales
+  Input<Buffer<int32_t, 2>> xs{"xs"};   // [k/32][tokens] activation block sums
+  Output<Buffer<float, 2>> out{"out"};  // [n][tokens]
+
+  static constexpr int kTile = 16;
+
+  void generate() {
+    const plm::ScheduleClass cls = plm::parse_schedule_class(schedule_class);
+    const bool q4 = std::string(weight_type) == "q4_0";
+    plm::require(q4 || std::string(weight_type) == "q8_0", "weight_type must be q8_0 or q4_0");
+    plm::require(int(k) % 32 == 0 && int(k) > 0, "k must be a positive multiple of 32");
+    const bool u8_weights = !plm::is_arm64(cls);
+    const int nb = int(k) / 32, tiles = (int(n) + kTile - 1) / kTile;
+
+    // --- the algorithm ---
+    r = RDom(0, 4, 0, 8, "r");  // r.x: byte within a quad, r.y: quad within the 32-block
+    Expr wv;
+    int zero_point;
+    if (q4) {
+      // Low nibbles for quads 0-3, high nibbles for 4-7. u8 arithmetic throughout, so
+      // that the widening-multiply pattern (vpdpbusd u8 x i8, sdot i8 x i8) survives.
+      Expr byte = w(r.x, lane, b * 4 + r.y % 4, tile);
+      Expr nib = select(r.y < 4, byte & cast<uint8_t>(15), byte >> cast<uint8_t>(4));
+      wv = u8_weights ? i32(nib) : i32(cast<int8_t>(nib));
+      zero_point = 8;
+    } else {
+      Expr byte = w(r.x, lane, b * 8 + r.y, tile);
+      wv = u8_weights ? i32(byte) : i32(cast<int8_t>(byte));
+      zero_point = u8_weights ? 128 : 0;
+    }
+    dot(lane, tile, b, t) = 0;
+    dot(lane, tile, b, t) += wv * i32(xq(b * 32 + r.y * 4 + r.x, t));
+    rb = RDom(0, nb, "rb");
+    acc(lane, tile, t) = 0.0f;
+    acc(lane, tile, t) += f32(dot(lane, tile, rb, t) - zero_point * xs(rb, t)) * (xd(rb, t) * wd(lane, rb, tile));
+    out(o, t) = acc(o % kTile, o / kTile, t);
+
+    // --- the schedule for this class ---
+    schedule_matmul(cls, tiles);
+
+    // Static shapes: strides fold into constants and the entry check validates buffers.
+    const int quads = q4 ? nb * 4 : nb * 8;
+    w.dim(0).set_bounds(0, 4).dim(1).set_bounds(0, kTile).set_stride(4);
+    w.dim(2).set_bounds(0, quads).set_stride(4 * kTile).dim(3).set_bounds(0, tiles).set_stride(4 * kTile * quads);
+    wd.dim(0).set_bounds(0, kTile).dim(1).set_bounds(0, nb).set_stride(kTile).dim(2).set_bounds(0, tiles).set_stride(kTile * nb);
+    xq.dim(0).set_bounds(0, k).dim(1).set_stride(k);
+    xd.dim(0).set_bounds(0, nb).dim(1).set_stride(nb);
+    xs.dim(0).set_bounds(0, nb).dim(1).set_stride(nb);
+    out.dim(0).set_bounds(0, n).dim(1).set_stride(n);
+    xq.dim(1).set_min(0);
+    xd.dim(1).set_min(0);
+    xs.dim(1).set_min(0);
+    out.dim(1).set_min(0);
+  }
+
+ private:
+  Var lane{"lane"}, tile{"tile"}, b{"b"}, t{"t"}, o{"o"}, oo{"oo"}, oi{"oi"};
+  Func dot{"dot"}, acc{"acc"};
+  RDom r, rb;
+
+  // One row tile (16 rows) per iteration of the parallel loop; every token of the
+  // batch reuses the tile's weights while they are in cache (prefill), and decode is
+  // the same loop with one token.
+  void schedule_matmul(plm::ScheduleClass cls, int tiles) {
+    using plm::ScheduleClass;
+    const TailStrategy tail = int(n) % kTile == 0 ? TailStrategy::RoundUp : TailStrategy::GuardWithIf;
+    out.split(o, oo, oi, kTile, tail).reorder(oi, t, oo).vectorize(oi);
+    if (tiles >= 4) out.parallel(oo);
+    acc.compute_at(out, t).vectorize(lane);
+    acc.update().vectorize(lane);
+    dot.compute_at(acc, rb.x).vectorize(lane);
+    switch (cls) {
+      case ScheduleClass::X86Avx512Vnni:
+      case ScheduleClass::Arm64Dotprod:
+      case ScheduleClass::Arm64I8mm:
+      case ScheduleClass::Arm64Neon:
+        // A 4-wide widening reduction: vpdpbusd (zmm), sdot, or smull+sadalp on ARMv8.0.
+        dot.update().reorder(r.x, lane, r.y).atomic().vectorize(r.x).vectorize(lane).unroll(r.y);
+        break;
+      case ScheduleClass::X86Avx2: {
+        // Pairs of i16 products -> vpmaddwd; a 4-wide reduction would add shuffles.
+        RVar rxo("rxo"), rxi("rxi");
+        dot.update().split(r.x, rxo, rxi, 2).reorder(rxi, lane, rxo, r.y).atomic().vectorize(rxi).vectorize(lane)
+            .unroll(rxo).unroll(r.y);
+        break;
+      }
+    }
+  }
+};
+
+}  // namespace
+
+HALIDE_REGISTER_GENERATOR(MatMul, matmul)
