@@ -29,4 +29,12 @@ bool is_arm64(ScheduleClass c) {
   return c == ScheduleClass::Arm64Neon || c == ScheduleClass::Arm64Dotprod || c == ScheduleClass::Arm64I8mm;
 }
 
+int matmul_tile_rows(ScheduleClass c) {
+  switch (c) {
+    case ScheduleClass::X86Avx512Vnni: return 32;  // 2 zmm accumulators
+    case ScheduleClass::X86Avx2: return 16;        // 2 ymm
+    default: return 16;                            // 4 NEON q registers
+  }
+}
+
 }  // namespace plm

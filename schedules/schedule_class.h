@@ -18,4 +18,11 @@ const char* schedule_class_name(ScheduleClass c);
 std::optional<ScheduleClass> schedule_class_from_name(const std::string& name);
 bool is_arm64(ScheduleClass c);
 
+// Rows per interleaved tile of the quantised matmul weight layout: the lanes of the
+// accumulators. Several vector registers' worth gives independent dot-product chains
+// (vpdpbusd and sdot have a latency of several cycles).
+int matmul_tile_rows(ScheduleClass c);
+// Tokens per block of the prefill (GEMM) form: each weight load feeds this many dots.
+constexpr int kPrefillTokenBlock = 4;
+
 }  // namespace plm

@@ -126,7 +126,6 @@ TEST_P(MatmulKernel, MatchesExactEmulationAndReferenceExecutor) {
   if (const std::string why = cannot_run(c.cls); !why.empty()) GTEST_SKIP() << why;
   const ScheduleClass cls = *schedule_class_from_name(c.cls.name);
   const std::string wt = c.type == GgmlType::Q8_0 ? "q8_0" : "q4_0";
-  const std::string mm = "matmul_" + wt + "_" + id_of(c.cls.name) + "_k" + std::to_string(c.k) + "_n" + std::to_string(c.n);
   const std::string qz = "quantize_q8_" + id_of(c.cls.name) + "_k" + std::to_string(c.k);
   std::mt19937 rng(uint32_t(c.k * 131 + c.n * 7 + int(c.type)));
   const std::vector<uint8_t> rows = random_rows(c.type, c.k, c.n, rng);
@@ -149,17 +148,28 @@ TEST_P(MatmulKernel, MatchesExactEmulationAndReferenceExecutor) {
     EXPECT_EQ(0, std::memcmp(qout.data() + want.q.size(), want.d.data(), want.d.size() * 4)) << "block scales differ";
     EXPECT_EQ(0, std::memcmp(qout.data() + want.q.size() + want.d.size() * 4, want.s.data(), want.s.size() * 4)) << "block sums differ";
 
-    // 2. The matmul on those activations.
-    std::vector<uint8_t> in;
-    append(in, packed.quants.data(), packed.quants.size());
-    append(in, packed.scales.data(), packed.scales.size());
-    append(in, want.q.data(), want.q.size());
-    append(in, want.d.data(), want.d.size());
-    append(in, want.s.data(), want.s.size());
-    const std::vector<uint8_t> ob = run_kernel(c.cls, mm, T, in);
-    ASSERT_EQ(ob.size(), size_t(c.n) * T * 4);
+    // 2. The matmul on those activations, as the runtime calls it: the prefill form
+    // for whole blocks of 4 tokens, the decode form for the rest.
+    const std::string mm = "matmul_" + wt + "_%s_" + id_of(c.cls.name) + "_k" + std::to_string(c.k) + "_n" + std::to_string(c.n);
+    auto kernel_name = [&](const char* form) {
+      std::string s = mm;
+      s.replace(s.find("%s"), 2, form);
+      return s;
+    };
     std::vector<float> got(size_t(c.n) * T);
-    std::memcpy(got.data(), ob.data(), ob.size());
+    const int32_t T4 = T / kPrefillTokenBlock * kPrefillTokenBlock;
+    for (auto [form, t0, tn] : {std::tuple{"prefill", 0, T4}, std::tuple{"decode", T4, T - T4}}) {
+      if (tn == 0) continue;
+      std::vector<uint8_t> in;
+      append(in, packed.quants.data(), packed.quants.size());
+      append(in, packed.scales.data(), packed.scales.size());
+      append(in, want.q.data() + size_t(t0) * c.k, size_t(tn) * c.k);
+      append(in, want.d.data() + size_t(t0) * nb, size_t(tn) * nb);
+      append(in, want.s.data() + size_t(t0) * nb, size_t(tn) * nb);
+      const std::vector<uint8_t> ob = run_kernel(c.cls, kernel_name(form), tn, in);
+      ASSERT_EQ(ob.size(), size_t(c.n) * tn * 4) << form;
+      std::memcpy(got.data() + size_t(t0) * c.n, ob.data(), ob.size());
+    }
 
     // Oracle A: exact integer dots from the original GGUF blocks, f64 scaling.
     std::vector<float> wrow(size_t(c.k));
@@ -247,11 +257,13 @@ TEST(KernelInstructions, EachClassUsesItsDotProductInstruction) {
   };
   for (const Want& w : wants)
     for (const char* wt : {"q8_0", "q4_0"}) {
-      const std::string lib = std::string(PLM_KERNEL_BUILD_DIR) + "/" + w.arch + "/matmul_" + wt + "_" + id_of(w.cls) + "_k256_n96.a";
+      for (const char* form : {"decode", "prefill"}) {
+      const std::string lib = std::string(PLM_KERNEL_BUILD_DIR) + "/" + w.arch + "/matmul_" + wt + "_" + form + "_" + id_of(w.cls) + "_k256_n96.a";
       const test::RunResult r = test::run_command({"/usr/bin/" + std::string(w.objdump), "-d", lib});
       ASSERT_EQ(r.exit_code, 0) << lib << ": " << r.err;
       for (const char* m : w.must) EXPECT_NE(r.out.find(m), std::string::npos) << lib << " has no " << m;
       if (std::string(w.cls) == "arm64-neon") EXPECT_EQ(r.out.find("sdot"), std::string::npos) << "ARMv8.0 code must not use sdot";
+      }
     }
 }
 

@@ -21,21 +21,23 @@ PackedMatmulWeights pack_matmul_weights(GgmlType type, const uint8_t* rows, int6
   p.format = matmul_format_for(type);
   p.k = k;
   p.n = n;
-  p.tiles = (n + kMatmulTileRows - 1) / kMatmulTileRows;
+  const int64_t R = matmul_tile_rows(cls);
+  p.tile_rows = R;
+  p.tiles = (n + R - 1) / R;
   const int64_t nb = k / kQK;
   const bool q4 = p.format == MatmulWeightFormat::Q4_0;
-  const int64_t quads = q4 ? nb * 4 : nb * 8;  // 64-byte groups per tile
+  const int64_t quads = q4 ? nb * 4 : nb * 8;  // groups of 4 bytes per row per tile
   const size_t row_size = row_bytes(type, k);
   // x86's vpdpbusd multiplies u8 by i8, so Q8_0 weights are stored as q + 128 there.
   const uint8_t q8_bias = is_arm64(cls) ? 0 : 128;
-  p.quants.assign(size_t(p.tiles * quads * 64), q4 ? 0x88 : q8_bias);  // padding rows: zero weights
-  p.scales.assign(size_t(p.tiles * nb * kMatmulTileRows), 0.0f);
+  p.quants.assign(size_t(p.tiles * quads * R * 4), q4 ? 0x88 : q8_bias);  // padding rows: zero weights
+  p.scales.assign(size_t(p.tiles * nb * R), 0.0f);
   for (int64_t row = 0; row < n; ++row) {
-    const int64_t tile = row / kMatmulTileRows, lane = row % kMatmulTileRows;
+    const int64_t tile = row / R, lane = row % R;
     const uint8_t* src = rows + size_t(row) * row_size;
     for (int64_t b = 0; b < nb; ++b) {
-      uint8_t* dst = p.quants.data() + size_t(tile * quads * 64) + size_t(lane * 4);
-      float& scale = p.scales[size_t((tile * nb + b) * kMatmulTileRows + lane)];
+      uint8_t* dst = p.quants.data() + size_t(tile * quads * R * 4) + size_t(lane * 4);
+      float& scale = p.scales[size_t((tile * nb + b) * R + lane)];
       if (q4) {
         Q4_0Block blk;
         std::memcpy(&blk, src + b * sizeof(Q4_0Block), sizeof blk);
@@ -43,13 +45,13 @@ PackedMatmulWeights pack_matmul_weights(GgmlType type, const uint8_t* rows, int6
         // GGUF already pairs element j (low nibble) with j + 16 (high nibble) in byte j:
         // quad c takes bytes 4c..4c+3 of the block.
         for (int c = 0; c < 4; ++c)
-          for (int j = 0; j < 4; ++j) dst[size_t((b * 4 + c) * 64 + j)] = blk.qs[c * 4 + j];
+          for (int j = 0; j < 4; ++j) dst[size_t((b * 4 + c) * R * 4 + j)] = blk.qs[c * 4 + j];
       } else {
         Q8_0Block blk;
         std::memcpy(&blk, src + b * sizeof(Q8_0Block), sizeof blk);
         scale = fp16_to_f32(blk.d);
         for (int c = 0; c < 8; ++c)
-          for (int j = 0; j < 4; ++j) dst[size_t((b * 8 + c) * 64 + j)] = uint8_t(uint8_t(blk.qs[c * 4 + j]) + q8_bias);
+          for (int j = 0; j < 4; ++j) dst[size_t((b * 8 + c) * R * 4 + j)] = uint8_t(uint8_t(blk.qs[c * 4 + j]) + q8_bias);
       }
     }
   }

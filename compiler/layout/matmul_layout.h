@@ -1,5 +1,5 @@
 // Weight layouts for the quantised matmul kernels (schedules/matmul/): GGUF rows are
-// repacked at compile time into 16-row tiles whose 64-byte groups feed one vpdpbusd
+// repacked at compile time into row tiles whose 64-byte groups feed one vpdpbusd
 // or four sdot directly, with f32 block scales. docs/weight-layouts.md has the bytes.
 #pragma once
 #include <cstdint>
@@ -10,22 +10,21 @@
 
 namespace plm {
 
-constexpr int kMatmulTileRows = 16;
-
 enum class MatmulWeightFormat { Q8_0, Q4_0 };
 
 struct PackedMatmulWeights {
   MatmulWeightFormat format;
-  int64_t k = 0, n = 0, tiles = 0;
-  std::vector<uint8_t> quants;  // [tiles][quads][16 rows][4 bytes]
-  std::vector<float> scales;    // [tiles][k/32][16 rows]
+  int64_t k = 0, n = 0, tile_rows = 0, tiles = 0;
+  std::vector<uint8_t> quants;  // [tiles][quads][tile_rows][4 bytes]
+  std::vector<float> scales;    // [tiles][k/32][tile_rows]
 };
 
 // The layout each source type is packed into (Q8_0 -> Q8_0, Q4_0 -> Q4_0).
 MatmulWeightFormat matmul_format_for(GgmlType source);
 
 // Packs n rows of k elements in GGUF block format `type` (Q8_0 or Q4_0) for the
-// schedule class. Rows past n up to a whole tile are zero. Throws on other types.
+// schedule class (tiles of matmul_tile_rows(cls) rows). Rows past n up to a whole
+// tile are zero. Throws on other types.
 PackedMatmulWeights pack_matmul_weights(GgmlType type, const uint8_t* rows, int64_t k, int64_t n, ScheduleClass cls);
 
 }  // namespace plm

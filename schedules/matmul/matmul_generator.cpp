@@ -3,9 +3,10 @@
 // products per block, scaled by the weight and activation block scales.
 //
 // Weight layout (written by compiler/layout/, described in docs/weight-layouts.md):
-// rows interleaved in tiles of 16; within a tile, for each group of 4 consecutive k,
-// the 16 rows' 4 bytes are adjacent, so one 64-byte load feeds one vpdpbusd (x86,
-// 16 int32 lanes = 16 rows) or four sdot (arm64): w(j, row, quad, tile).
+// rows interleaved in tiles of R (matmul_tile_rows: 32 for AVX-512, else 16); within
+// a tile, for each group of 4 consecutive k the R rows' 4 bytes are adjacent, so each
+// 64-byte load feeds one vpdpbusd (16 int32 lanes = 16 rows) or four sdot (arm64):
+// w(j, row, quad, tile).
 //   Q8_0: quad q covers k = 4q..4q+3. x86 stores q+128 as u8 (vpdpbusd is u8 x i8),
 //         arm64 stores the i8 bit pattern.
 //   Q4_0: block b holds 4 quads of bytes; byte j of quad c has element 4c+j of the
@@ -14,6 +15,10 @@
 // emulates f16 -> f32, which costs more than the 4 bytes per block it saves).
 // The weights' zero point (128 for u8 Q8_0, 8 for Q4_0) is removed exactly with the
 // activation block sums xs: sum (q - z) x = dot - z * sum x.
+//
+// Two forms, as DESIGN.md asks: `decode` (any token count, one token at a time: the
+// GEMV that streams weights) and `prefill` (token count a multiple of 4: each weight
+// load feeds 4 tokens' dots; the runtime sends the remainder to the decode form).
 #include "generator_support.h"
 
 namespace {
@@ -27,6 +32,7 @@ class MatMul : public Generator<MatMul> {
   GeneratorParam<std::string> schedule_class{"schedule_class", "x86-avx512-vnni"};
   GeneratorParam<int> k{"k", 256};  // input features, a multiple of 32
   GeneratorParam<int> n{"n", 256};  // output features
+  GeneratorParam<std::string> form{"form", "decode"};  // decode | prefill
 
   Input<Buffer<uint8_t, 4>> w{"w"};
   Input<Buffer<float, 3>> wd{"wd"};
@@ -35,15 +41,16 @@ class MatMul : public Generator<MatMul> {
   Input<Buffer<int32_t, 2>> xs{"xs"};   // [k/32][tokens] activation block sums
   Output<Buffer<float, 2>> out{"out"};  // [n][tokens]
 
-  static constexpr int kTile = 16;
-
   void generate() {
     const plm::ScheduleClass cls = plm::parse_schedule_class(schedule_class);
     const bool q4 = std::string(weight_type) == "q4_0";
     plm::require(q4 || std::string(weight_type) == "q8_0", "weight_type must be q8_0 or q4_0");
     plm::require(int(k) % 32 == 0 && int(k) > 0, "k must be a positive multiple of 32");
     const bool u8_weights = !plm::is_arm64(cls);
-    const int nb = int(k) / 32, tiles = (int(n) + kTile - 1) / kTile;
+    const bool prefill = std::string(form) == "prefill";
+    plm::require(prefill || std::string(form) == "decode", "form must be decode or prefill");
+    const int R = plm::matmul_tile_rows(cls);
+    const int nb = int(k) / 32, tiles = (int(n) + R - 1) / R;
 
     // --- the algorithm ---
     r = RDom(0, 4, 0, 8, "r");  // r.x: byte within a quad, r.y: quad within the 32-block
@@ -66,16 +73,16 @@ class MatMul : public Generator<MatMul> {
     rb = RDom(0, nb, "rb");
     acc(lane, tile, t) = 0.0f;
     acc(lane, tile, t) += f32(dot(lane, tile, rb, t) - zero_point * xs(rb, t)) * (xd(rb, t) * wd(lane, rb, tile));
-    out(o, t) = acc(o % kTile, o / kTile, t);
+    out(o, t) = acc(o % R, o / R, t);
 
     // --- the schedule for this class ---
-    schedule_matmul(cls, tiles);
+    schedule_matmul(cls, R, prefill);
 
     // Static shapes: strides fold into constants and the entry check validates buffers.
     const int quads = q4 ? nb * 4 : nb * 8;
-    w.dim(0).set_bounds(0, 4).dim(1).set_bounds(0, kTile).set_stride(4);
-    w.dim(2).set_bounds(0, quads).set_stride(4 * kTile).dim(3).set_bounds(0, tiles).set_stride(4 * kTile * quads);
-    wd.dim(0).set_bounds(0, kTile).dim(1).set_bounds(0, nb).set_stride(kTile).dim(2).set_bounds(0, tiles).set_stride(kTile * nb);
+    w.dim(0).set_bounds(0, 4).dim(1).set_bounds(0, R).set_stride(4);
+    w.dim(2).set_bounds(0, quads).set_stride(4 * R).dim(3).set_bounds(0, tiles).set_stride(4 * R * quads);
+    wd.dim(0).set_bounds(0, R).dim(1).set_bounds(0, nb).set_stride(R).dim(2).set_bounds(0, tiles).set_stride(R * nb);
     xq.dim(0).set_bounds(0, k).dim(1).set_stride(k);
     xd.dim(0).set_bounds(0, nb).dim(1).set_stride(nb);
     xs.dim(0).set_bounds(0, nb).dim(1).set_stride(nb);
@@ -84,6 +91,10 @@ class MatMul : public Generator<MatMul> {
     xd.dim(1).set_min(0);
     xs.dim(1).set_min(0);
     out.dim(1).set_min(0);
+    if (prefill) {
+      const int B = plm::kPrefillTokenBlock;
+      out.dim(1).set_extent((out.dim(1).extent() / B) * B);  // asserts a whole number of blocks
+    }
   }
 
  private:
@@ -91,30 +102,43 @@ class MatMul : public Generator<MatMul> {
   Func dot{"dot"}, acc{"acc"};
   RDom r, rb;
 
-  // One row tile (16 rows) per iteration of the parallel loop; every token of the
-  // batch reuses the tile's weights while they are in cache (prefill), and decode is
-  // the same loop with one token.
-  void schedule_matmul(plm::ScheduleClass cls, int tiles) {
+  // One row tile per iteration of the parallel loop. Decode: one token at a time, the
+  // R lanes give R/16 (x86) or R/4 (arm64) independent dot chains. Prefill: blocks of
+  // 4 tokens, so every weight vector loaded feeds 4 dots; every token of the batch
+  // reuses the tile's weights while they are in cache.
+  void schedule_matmul(plm::ScheduleClass cls, int R, bool prefill) {
     using plm::ScheduleClass;
-    const TailStrategy tail = int(n) % kTile == 0 ? TailStrategy::RoundUp : TailStrategy::GuardWithIf;
-    out.split(o, oo, oi, kTile, tail).reorder(oi, t, oo).vectorize(oi);
+    const TailStrategy tail = int(n) % R == 0 ? TailStrategy::RoundUp : TailStrategy::GuardWithIf;
+    const int tiles = (int(n) + R - 1) / R;
+    Var to("to"), ti("ti");
+    out.split(o, oo, oi, R, tail);
+    if (prefill) {
+      out.split(t, to, ti, plm::kPrefillTokenBlock, TailStrategy::RoundUp).reorder(oi, ti, to, oo).vectorize(oi).unroll(ti);
+      acc.compute_at(out, to).vectorize(lane).unroll(t);
+      acc.update().reorder(lane, t, rb.x).vectorize(lane).unroll(t);
+    } else {
+      out.reorder(oi, t, oo).vectorize(oi);
+      acc.compute_at(out, t).vectorize(lane);
+      acc.update().vectorize(lane);
+    }
     if (tiles >= 4) out.parallel(oo);
-    acc.compute_at(out, t).vectorize(lane);
-    acc.update().vectorize(lane);
     dot.compute_at(acc, rb.x).vectorize(lane);
+    if (prefill) dot.unroll(t);
     switch (cls) {
       case ScheduleClass::X86Avx512Vnni:
       case ScheduleClass::Arm64Dotprod:
       case ScheduleClass::Arm64I8mm:
       case ScheduleClass::Arm64Neon:
-        // A 4-wide widening reduction: vpdpbusd (zmm), sdot, or smull+sadalp on ARMv8.0.
-        dot.update().reorder(r.x, lane, r.y).atomic().vectorize(r.x).vectorize(lane).unroll(r.y);
+        // A 4-wide widening reduction: vpdpbusd (zmm), sdot, or smull+saddlp on ARMv8.0.
+        if (prefill) dot.update().reorder(r.x, lane, t, r.y).atomic().vectorize(r.x).vectorize(lane).unroll(t).unroll(r.y);
+        else dot.update().reorder(r.x, lane, r.y).atomic().vectorize(r.x).vectorize(lane).unroll(r.y);
         break;
       case ScheduleClass::X86Avx2: {
         // Pairs of i16 products -> vpmaddwd; a 4-wide reduction would add shuffles.
         RVar rxo("rxo"), rxi("rxi");
-        dot.update().split(r.x, rxo, rxi, 2).reorder(rxi, lane, rxo, r.y).atomic().vectorize(rxi).vectorize(lane)
-            .unroll(rxo).unroll(r.y);
+        Stage s = dot.update().split(r.x, rxo, rxi, 2);
+        if (prefill) s.reorder(rxi, lane, t, rxo, r.y).atomic().vectorize(rxi).vectorize(lane).unroll(t).unroll(rxo).unroll(r.y);
+        else s.reorder(rxi, lane, rxo, r.y).atomic().vectorize(rxi).vectorize(lane).unroll(rxo).unroll(r.y);
         break;
       }
     }

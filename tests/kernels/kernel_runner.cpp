@@ -10,6 +10,7 @@
 
 #include "kernel_buffer.h"
 #include "kernel_registry.h"  // generated: kMatmulKernels[], kQuantizeKernels[]
+#include "schedule_class.h"
 
 namespace {
 
@@ -65,14 +66,15 @@ int main(int argc, char** argv) {
   int rc = -1;
   for (const auto& k : kMatmulKernels) {
     if (name != k.name) continue;
-    const int32_t nb = k.k / 32, tiles = (k.n + 15) / 16, quads = k.q4 ? nb * 4 : nb * 8;
-    const uint8_t* w = rd.take<uint8_t>(size_t(tiles) * quads * 64);
-    const float* wd = rd.take<float>(size_t(tiles) * nb * 16);
+    const int32_t R = plm::matmul_tile_rows(*plm::schedule_class_from_name(k.cls));
+    const int32_t nb = k.k / 32, tiles = (k.n + R - 1) / R, quads = k.q4 ? nb * 4 : nb * 8;
+    const uint8_t* w = rd.take<uint8_t>(size_t(tiles) * quads * R * 4);
+    const float* wd = rd.take<float>(size_t(tiles) * nb * R);
     const int8_t* xq = rd.take<int8_t>(size_t(k.k) * T);
     const float* xd = rd.take<float>(size_t(nb) * T);
     const int32_t* xs = rd.take<int32_t>(size_t(nb) * T);
     out.resize(size_t(k.n) * T * 4);
-    plm::KernelBuffer bw(w, {4, 16, quads, tiles}), bwd(wd, {16, nb, tiles}), bxq(xq, {k.k, T}), bxd(xd, {nb, T}),
+    plm::KernelBuffer bw(w, {4, R, quads, tiles}), bwd(wd, {R, nb, tiles}), bxq(xq, {k.k, T}), bxd(xd, {nb, T}),
         bxs(xs, {nb, T}), bout(reinterpret_cast<float*>(out.data()), {k.n, T});
     rc = k.fn(bw.get(), bwd.get(), bxq.get(), bxd.get(), bxs.get(), bout.get());
   }

@@ -1,0 +1,194 @@
+// pocketlm-kernel-bench: matmul kernels at real shapes, reported against this
+// machine's limits measured in the same run (read bandwidth, int8 dot peak).
+//   build/bin/pocketlm-kernel-bench --benchmark_filter=...
+// Counters: GB/s of weights streamed, fraction of read bandwidth (GEMV), GOP/s and
+// fraction of the int8 peak (GEMM). The machine is shared and noisy: compare ratios.
+#include <benchmark/benchmark.h>
+#include <immintrin.h>
+
+#include <cstdlib>
+#include <cstring>
+#include <memory>
+#include <random>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "bench_kernels.h"
+#include "cpu_features.h"
+#include "kernel_buffer.h"
+#include "schedule_class.h"
+#include "thread_pool.h"
+
+namespace {
+
+using plm::KernelBuffer;
+
+constexpr size_t kStreamBytes = size_t(1) << 30;  // > the 480 MB L3 of the dev machine
+
+
+
+void* alloc_pages(size_t n) {
+  void* p = std::aligned_alloc(4096, (n + 4095) / 4096 * 4096);
+  std::memset(p, 1, n);  // touch: real pages, not the shared zero page
+  return p;
+}
+
+const char* best_class() {
+  const auto& f = plm::host_cpu_features();
+  if (f.avx512_vnni && f.avx512bw && f.avx512vl) return "x86-avx512-vnni";
+  if (f.avx2 && f.fma) return "x86-avx2";
+  return nullptr;
+}
+
+// --- machine limits ---
+
+__attribute__((target("avx2"))) uint64_t sum_range(const uint8_t* p, size_t n) {
+  __m256i a0 = _mm256_setzero_si256(), a1 = a0, a2 = a0, a3 = a0;
+  for (size_t i = 0; i + 128 <= n; i += 128) {
+    a0 = _mm256_add_epi64(a0, _mm256_load_si256(reinterpret_cast<const __m256i*>(p + i)));
+    a1 = _mm256_add_epi64(a1, _mm256_load_si256(reinterpret_cast<const __m256i*>(p + i + 32)));
+    a2 = _mm256_add_epi64(a2, _mm256_load_si256(reinterpret_cast<const __m256i*>(p + i + 64)));
+    a3 = _mm256_add_epi64(a3, _mm256_load_si256(reinterpret_cast<const __m256i*>(p + i + 96)));
+  }
+  __m256i s = _mm256_add_epi64(_mm256_add_epi64(a0, a1), _mm256_add_epi64(a2, a3));
+  uint64_t out[4];
+  _mm256_storeu_si256(reinterpret_cast<__m256i*>(out), s);
+  return out[0] + out[1] + out[2] + out[3];
+}
+
+void BM_ReadBandwidth(benchmark::State& state) {
+  const int threads = int(state.range(0));
+  static uint8_t* buf = static_cast<uint8_t*>(alloc_pages(kStreamBytes));
+  for (auto _ : state) {
+    std::vector<std::thread> ts;
+    std::vector<uint64_t> sums(static_cast<size_t>(threads));
+    const size_t part = kStreamBytes / size_t(threads);
+    for (int t = 0; t < threads; ++t) ts.emplace_back([&, t] { sums[size_t(t)] = sum_range(buf + size_t(t) * part, part); });
+    for (auto& t : ts) t.join();
+    benchmark::DoNotOptimize(sums);
+  }
+  state.SetBytesProcessed(int64_t(state.iterations()) * int64_t(kStreamBytes));
+  state.counters["GB/s"] = benchmark::Counter(double(kStreamBytes) * 1e-9, benchmark::Counter::kIsIterationInvariantRate);
+}
+
+__attribute__((target("avx512f,avx512bw,avx512vnni"))) int64_t vnni_loop(int64_t iters) {
+  __m512i a[8];
+  for (auto& x : a) x = _mm512_setzero_si512();
+  const __m512i u = _mm512_set1_epi8(3), s = _mm512_set1_epi8(-2);
+  for (int64_t i = 0; i < iters; ++i)
+    for (auto& x : a) x = _mm512_dpbusd_epi32(x, u, s);
+  __m512i t = a[0];
+  for (int k = 1; k < 8; ++k) t = _mm512_add_epi32(t, a[k]);
+  return _mm512_reduce_add_epi32(t);
+}
+
+__attribute__((target("avx2"))) int64_t avx2_loop(int64_t iters) {
+  __m256i a[8];
+  for (auto& x : a) x = _mm256_setzero_si256();
+  const __m256i u = _mm256_set1_epi16(3), s = _mm256_set1_epi16(-2);
+  for (int64_t i = 0; i < iters; ++i)
+    for (auto& x : a) x = _mm256_add_epi32(x, _mm256_madd_epi16(u, s));
+  __m256i t = a[0];
+  for (int k = 1; k < 8; ++k) t = _mm256_add_epi32(t, a[k]);
+  return _mm256_extract_epi32(t, 0);
+}
+
+// Multiply-accumulates per second of the class's integer dot instruction, all cores asked for.
+void BM_Int8DotPeak(benchmark::State& state) {
+  const int threads = int(state.range(0));
+  const bool vnni = std::string(best_class()) == "x86-avx512-vnni";
+  const int64_t iters = 1 << 22;
+  const double ops_per_iter = vnni ? 8.0 * 64 * 2 : 8.0 * 16 * 2;  // MACs x 2 ops
+  for (auto _ : state) {
+    std::vector<std::thread> ts;
+    for (int t = 0; t < threads; ++t)
+      ts.emplace_back([&] { benchmark::DoNotOptimize(vnni ? vnni_loop(iters) : avx2_loop(iters)); });
+    for (auto& t : ts) t.join();
+  }
+  state.counters["GOP/s"] = benchmark::Counter(ops_per_iter * double(iters) * threads * 1e-9, benchmark::Counter::kIsIterationInvariantRate);
+  state.SetLabel(vnni ? "vpdpbusd zmm" : "vpmaddwd ymm");
+}
+
+// --- kernels ---
+
+struct Weights {
+  int64_t quant_bytes, scale_floats, copies;
+  uint8_t* quants;
+  float* scales;
+};
+
+int tile_rows(const BenchMatmul& m) { return plm::matmul_tile_rows(*plm::schedule_class_from_name(m.cls)); }
+
+Weights make_weights(const BenchMatmul& m, bool stream) {
+  const int64_t R = tile_rows(m), nb = m.k / 32, tiles = (m.n + R - 1) / R, quads = std::string(m.wt) == "q4_0" ? nb * 4 : nb * 8;
+  Weights w;
+  w.quant_bytes = tiles * quads * R * 4;
+  w.scale_floats = tiles * nb * R;
+  const int64_t one = w.quant_bytes + w.scale_floats * 4;
+  w.copies = stream ? std::max<int64_t>(1, int64_t(kStreamBytes) / one) : 1;
+  w.quants = static_cast<uint8_t*>(alloc_pages(size_t(w.quant_bytes * w.copies)));
+  w.scales = static_cast<float*>(alloc_pages(size_t(w.scale_floats * w.copies * 4)));
+  std::mt19937 rng(1);
+  for (int64_t i = 0; i < w.quant_bytes * w.copies; i += 61) w.quants[i] = uint8_t(rng());
+  for (int64_t i = 0; i < w.scale_floats * w.copies; ++i) w.scales[i] = 0.01f;
+  return w;
+}
+
+void BM_Matmul(benchmark::State& state, const BenchMatmul* m, int tokens) {
+  const int threads = int(state.range(0));
+  plm::ThreadPool pool(threads);
+  plm::ThreadPool::install_for_halide(&pool);
+  const bool decode = tokens == 1;
+  Weights w = make_weights(*m, /*stream=*/decode);
+  const int R = tile_rows(*m), nb = m->k / 32, tiles = (m->n + R - 1) / R, quads = std::string(m->wt) == "q4_0" ? nb * 4 : nb * 8;
+  std::vector<int8_t> xq(size_t(m->k) * tokens, 3);
+  std::vector<float> xd(size_t(nb) * tokens, 0.02f);
+  std::vector<int32_t> xs(size_t(nb) * tokens, 96);
+  std::vector<float> out(size_t(m->n) * tokens);
+  KernelBuffer bxq(xq.data(), {m->k, tokens}), bxd(xd.data(), {nb, tokens}), bxs(xs.data(), {nb, tokens}),
+      bout(out.data(), {m->n, tokens});
+  int64_t copy = 0;
+  for (auto _ : state) {
+    KernelBuffer bw(w.quants + copy * w.quant_bytes, {4, R, quads, tiles});
+    KernelBuffer bwd(w.scales + copy * w.scale_floats, {R, nb, tiles});
+    if (m->fn(bw.get(), bwd.get(), bxq.get(), bxd.get(), bxs.get(), bout.get()) != 0) state.SkipWithError("kernel failed");
+    copy = (copy + 1) % w.copies;
+  }
+  plm::ThreadPool::install_for_halide(nullptr);
+  const double bytes = double(w.quant_bytes + w.scale_floats * 4);
+  state.counters["GB/s"] = benchmark::Counter(bytes * 1e-9, benchmark::Counter::kIsIterationInvariantRate);
+  state.counters["GOP/s"] = benchmark::Counter(2.0 * m->k * m->n * tokens * 1e-9, benchmark::Counter::kIsIterationInvariantRate);
+  state.SetLabel(std::string(m->cls) + (decode ? " decode, weights streamed from DRAM" : " prefill, weights in cache"));
+  std::free(w.quants);
+  std::free(w.scales);
+}
+
+// 1 and 2 threads (the phones' big-core counts vary; the dev machine has 2 cores).
+void threads(benchmark::internal::Benchmark* b) {
+  const int max_threads = std::min(2, int(std::thread::hardware_concurrency()));
+  for (int t = 1; t <= max_threads; ++t) b->Arg(t);
+  b->ArgName("threads")->UseRealTime()->Unit(benchmark::kMicrosecond);
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  const char* cls = best_class();
+  if (!cls) {
+    std::fprintf(stderr, "pocketlm-kernel-bench: this CPU has neither AVX2+FMA nor AVX-512 VNNI\n");
+    return 1;
+  }
+  benchmark::RegisterBenchmark("read_bandwidth", BM_ReadBandwidth)->Apply(threads)->MinTime(1.0);
+  benchmark::RegisterBenchmark("int8_dot_peak", BM_Int8DotPeak)->Apply(threads);
+  for (const auto& m : kBenchMatmuls) {
+    if (std::string(m.cls) != cls) continue;
+    const std::string shape = std::string(m.wt) + "/k" + std::to_string(m.k) + "_n" + std::to_string(m.n);
+    if (std::string(m.form) == "decode") benchmark::RegisterBenchmark(("gemv/" + shape).c_str(), BM_Matmul, &m, 1)->Apply(threads);
+    else benchmark::RegisterBenchmark(("gemm128/" + shape).c_str(), BM_Matmul, &m, 128)->Apply(threads);
+  }
+  benchmark::Initialize(&argc, argv);
+  benchmark::RunSpecifiedBenchmarks();
+  benchmark::Shutdown();
+  return 0;
+}

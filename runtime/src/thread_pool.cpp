@@ -1,0 +1,96 @@
+#include "thread_pool.h"
+
+namespace plm {
+
+namespace {
+std::atomic<ThreadPool*> g_halide_pool{nullptr};
+thread_local bool t_in_pool_loop = false;
+
+int halide_par_for(void* user_context, halide_task_t task, int min, int size, uint8_t* closure) {
+  ThreadPool* pool = g_halide_pool.load(std::memory_order_acquire);
+  if (!pool || t_in_pool_loop || size <= 1) {
+    for (int i = min; i < min + size; ++i)
+      if (int r = task(user_context, i, closure)) return r;
+    return 0;
+  }
+  return pool->parallel_for(min, size, task, user_context, closure);
+}
+}  // namespace
+
+ThreadPool::ThreadPool(int n_threads) : n_threads_(n_threads < 1 ? 1 : n_threads) {
+  for (int i = 1; i < n_threads_; ++i) workers_.emplace_back([this] { worker_loop(); });
+}
+
+ThreadPool::~ThreadPool() {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    stop_ = true;
+  }
+  wake_.notify_all();
+  for (auto& t : workers_) t.join();
+  ThreadPool* self = this;
+  g_halide_pool.compare_exchange_strong(self, nullptr);
+}
+
+void ThreadPool::install_for_halide(ThreadPool* pool) {
+  g_halide_pool.store(pool, std::memory_order_release);
+  halide_set_custom_do_par_for(halide_par_for);
+}
+
+void ThreadPool::run_items(Job& job) {
+  const bool was = t_in_pool_loop;
+  t_in_pool_loop = true;
+  int done = 0;
+  for (int i; (i = job.next.fetch_add(1, std::memory_order_relaxed)) < job.end; ++done) {
+    if (int r = job.task(job.user_context, i, job.closure)) {
+      int expected = 0;
+      job.result.compare_exchange_strong(expected, r);
+    }
+  }
+  t_in_pool_loop = was;
+  if (done) job.finished.fetch_add(done, std::memory_order_acq_rel);
+}
+
+void ThreadPool::worker_loop() {
+  uint64_t seen = 0;
+  for (;;) {
+    std::shared_ptr<Job> job;
+    {
+      std::unique_lock<std::mutex> lock(mu_);
+      wake_.wait(lock, [&] { return stop_ || generation_ != seen; });
+      if (stop_) return;
+      seen = generation_;
+      job = job_;
+    }
+    run_items(*job);
+    { std::lock_guard<std::mutex> lock(mu_); }  // order the notify after the caller's wait check
+    done_.notify_all();
+  }
+}
+
+int ThreadPool::parallel_for(int begin, int count, halide_task_t task, void* user_context, uint8_t* closure) {
+  if (workers_.empty() || count <= 1) {
+    for (int i = begin; i < begin + count; ++i)
+      if (int r = task(user_context, i, closure)) return r;
+    return 0;
+  }
+  std::lock_guard<std::mutex> one_loop(run_mu_);
+  auto job = std::make_shared<Job>();
+  job->task = task;
+  job->user_context = user_context;
+  job->closure = closure;
+  job->end = begin + count;
+  job->next.store(begin, std::memory_order_relaxed);
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    job_ = job;
+    ++generation_;
+  }
+  wake_.notify_all();
+  run_items(*job);
+  std::unique_lock<std::mutex> lock(mu_);
+  done_.wait(lock, [&] { return job->finished.load(std::memory_order_acquire) == count; });
+  return job->result.load();
+}
+
+}  // namespace plm

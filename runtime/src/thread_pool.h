@@ -1,0 +1,57 @@
+// The one thread pool of the runtime: it runs Halide's parallel loops (installed as
+// halide_do_par_for) and anything else that needs workers. The caller's thread
+// takes part in every loop, so n threads means n - 1 workers.
+#pragma once
+#include <HalideRuntime.h>
+
+#include <atomic>
+#include <condition_variable>
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <thread>
+#include <vector>
+
+namespace plm {
+
+class ThreadPool {
+ public:
+  explicit ThreadPool(int n_threads);
+  ~ThreadPool();
+  ThreadPool(const ThreadPool&) = delete;
+  ThreadPool& operator=(const ThreadPool&) = delete;
+
+  int size() const { return n_threads_; }
+  // Runs task(i) for i in [begin, begin + count) on all threads; returns the first
+  // non-zero result (Halide's error convention), else 0.
+  int parallel_for(int begin, int count, halide_task_t task, void* user_context, uint8_t* closure);
+
+  // Makes Halide's parallel loops run on `pool` (nullptr: back to serial execution).
+  static void install_for_halide(ThreadPool* pool);
+
+ private:
+  void worker_loop();
+  // One parallel loop. Shared with the workers, so a worker that wakes late holds
+  // the loop it was woken for and finds no items left, never a later loop's.
+  struct Job {
+    halide_task_t task;
+    void* user_context;
+    uint8_t* closure;
+    int end;
+    std::atomic<int> next;
+    std::atomic<int> finished{0};
+    std::atomic<int> result{0};
+  };
+  void run_items(Job& job);
+
+  int n_threads_;
+  std::vector<std::thread> workers_;
+  std::mutex mu_;
+  std::mutex run_mu_;  // one loop at a time (nested loops run serially on the caller)
+  std::condition_variable wake_, done_;
+  std::shared_ptr<Job> job_;
+  uint64_t generation_ = 0;
+  bool stop_ = false;
+};
+
+}  // namespace plm
