@@ -22,4 +22,23 @@ inline ScheduleClass parse_schedule_class(const std::string& name) {
   return *c;
 }
 
+// f32 lanes of one vector register; schedules use 2 registers' worth per step.
+inline int f32_lanes(ScheduleClass c) {
+  switch (c) {
+    case ScheduleClass::X86Avx512Vnni: return 16;
+    case ScheduleClass::X86Avx2: return 8;
+    default: return 4;
+  }
+}
+
+// Element-wise ops over [features][tokens]: vectors along features, blocks of tokens
+// in parallel when the batch is large (prefill); decode is a single token. Returns
+// the per-token loop, where per-token producers (a norm's scale) are computed.
+inline Halide::Var schedule_token_map(Halide::Func out, Halide::Var i, Halide::Var t, ScheduleClass c) {
+  Halide::Var to("to"), ti("ti");
+  out.vectorize(i, 2 * f32_lanes(c), Halide::TailStrategy::GuardWithIf);
+  out.split(t, to, ti, 16, Halide::TailStrategy::GuardWithIf).parallel(to);
+  return ti;
+}
+
 }  // namespace plm

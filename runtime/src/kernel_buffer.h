@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <initializer_list>
 #include <type_traits>
+#include <vector>
 
 namespace plm {
 
@@ -17,6 +18,17 @@ struct KernelBuffer {
   KernelBuffer(const T* host, std::initializer_list<int32_t> extents) {
     buf.host = reinterpret_cast<uint8_t*>(const_cast<T*>(host));
     buf.type = type_of<T>();
+    buf.dimensions = int32_t(extents.size());
+    buf.dim = dims;
+    int32_t stride = 1, d = 0;
+    for (int32_t e : extents) {
+      dims[d++] = halide_dimension_t{0, e, stride, 0};
+      stride *= e;
+    }
+  }
+  KernelBuffer(void* host, halide_type_t type, const std::vector<int32_t>& extents) {
+    buf.host = static_cast<uint8_t*>(host);
+    buf.type = type;
     buf.dimensions = int32_t(extents.size());
     buf.dim = dims;
     int32_t stride = 1, d = 0;

@@ -2,15 +2,21 @@
 // drive this binary natively (x86 classes) and under qemu-aarch64 (arm64 classes),
 // so every class is checked by the same test code against the same oracles.
 //   kernel_runner list
-//   kernel_runner NAME IN OUT     IN: int32 n_tokens, then the inputs' bytes in order
+//   kernel_runner NAME IN OUT
+// IN holds int32 n_tokens, then, in argument order, each input buffer's bytes and
+// each int32 scalar. OUT receives the output buffers' bytes in order. A kernel's
+// arguments are described by its registry spec, e.g. "i:f32:256,T i:f32:256 o:f32:256,T"
+// (i = input buffer, o = output buffer, s = int32 scalar; T = n_tokens).
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
+#include <memory>
+#include <sstream>
 #include <string>
 #include <vector>
 
 #include "kernel_buffer.h"
-#include "kernel_registry.h"  // generated: kMatmulKernels[], kQuantizeKernels[]
-#include "schedule_class.h"
+#include "kernel_registry.h"  // generated: kKernels[] = {name, spec, argv entry point}
 
 namespace {
 
@@ -25,80 +31,97 @@ std::vector<uint8_t> read_file(const char* path) {
   return v;
 }
 
-struct Reader {
-  const std::vector<uint8_t>& in;
-  size_t pos = 4;
-  template <typename T>
-  const T* take(size_t count) {
-    const size_t bytes = count * sizeof(T);
-    if (pos + bytes > in.size()) {
-      std::fprintf(stderr, "kernel_runner: input too short\n");
-      std::exit(2);
-    }
-    const T* p = reinterpret_cast<const T*>(in.data() + pos);
-    pos += bytes;
-    return p;
+[[noreturn]] void die(const std::string& msg) {
+  std::fprintf(stderr, "kernel_runner: %s\n", msg.c_str());
+  std::exit(2);
+}
+
+struct Arg {
+  char role;                    // i, o, s
+  halide_type_t type;
+  int elem_bytes = 0;
+  std::vector<int32_t> extents;
+  size_t bytes() const {
+    size_t n = size_t(elem_bytes);
+    for (int32_t e : extents) n *= size_t(e);
+    return n;
   }
 };
+
+std::vector<Arg> parse_spec(const std::string& spec, int32_t T) {
+  std::vector<Arg> args;
+  std::istringstream is(spec);
+  std::string tok;
+  while (is >> tok) {
+    Arg a;
+    a.role = tok[0];
+    if (a.role == 's') {
+      args.push_back(a);
+      continue;
+    }
+    const size_t c1 = tok.find(':', 2);
+    const std::string type = tok.substr(2, c1 - 2);
+    if (type == "f32") a.type = halide_type_t(halide_type_float, 32), a.elem_bytes = 4;
+    else if (type == "i32") a.type = halide_type_t(halide_type_int, 32), a.elem_bytes = 4;
+    else if (type == "i8") a.type = halide_type_t(halide_type_int, 8), a.elem_bytes = 1;
+    else if (type == "u8") a.type = halide_type_t(halide_type_uint, 8), a.elem_bytes = 1;
+    else if (type == "u16") a.type = halide_type_t(halide_type_uint, 16), a.elem_bytes = 2;
+    else die("bad type in spec: " + tok);
+    std::istringstream dims(tok.substr(c1 + 1));
+    std::string d;
+    while (std::getline(dims, d, ',')) a.extents.push_back(d == "T" ? T : std::atoi(d.c_str()));
+    args.push_back(a);
+  }
+  return args;
+}
 
 }  // namespace
 
 int main(int argc, char** argv) {
   if (argc == 2 && std::string(argv[1]) == "list") {
-    for (const auto& k : kMatmulKernels) std::printf("%s\n", k.name);
-    for (const auto& k : kQuantizeKernels) std::printf("%s\n", k.name);
+    for (const auto& k : kKernels) std::printf("%s  %s\n", k.name, k.spec);
     return 0;
   }
-  if (argc != 4) {
-    std::fprintf(stderr, "usage: kernel_runner list | NAME IN OUT\n");
-    return 2;
-  }
-  const std::string name = argv[1];
+  if (argc != 4) die("usage: kernel_runner list | NAME IN OUT");
+  const KernelEntry* kernel = nullptr;
+  for (const auto& k : kKernels)
+    if (std::string(argv[1]) == k.name) kernel = &k;
+  if (!kernel) die(std::string("no kernel named ") + argv[1]);
   const std::vector<uint8_t> in = read_file(argv[2]);
-  if (in.size() < 4) {
-    std::fprintf(stderr, "kernel_runner: cannot read %s\n", argv[2]);
-    return 2;
-  }
+  if (in.size() < 4) die(std::string("cannot read ") + argv[2]);
   int32_t T;
   std::memcpy(&T, in.data(), 4);
-  Reader rd{in};
-  std::vector<uint8_t> out;
-  int rc = -1;
-  for (const auto& k : kMatmulKernels) {
-    if (name != k.name) continue;
-    const int32_t R = plm::matmul_tile_rows(*plm::schedule_class_from_name(k.cls));
-    const int32_t nb = k.k / 32, tiles = (k.n + R - 1) / R, quads = k.q4 ? nb * 4 : nb * 8;
-    const uint8_t* w = rd.take<uint8_t>(size_t(tiles) * quads * R * 4);
-    const float* wd = rd.take<float>(size_t(tiles) * nb * R);
-    const int8_t* xq = rd.take<int8_t>(size_t(k.k) * T);
-    const float* xd = rd.take<float>(size_t(nb) * T);
-    const int32_t* xs = rd.take<int32_t>(size_t(nb) * T);
-    out.resize(size_t(k.n) * T * 4);
-    plm::KernelBuffer bw(w, {4, R, quads, tiles}), bwd(wd, {R, nb, tiles}), bxq(xq, {k.k, T}), bxd(xd, {nb, T}),
-        bxs(xs, {nb, T}), bout(reinterpret_cast<float*>(out.data()), {k.n, T});
-    rc = k.fn(bw.get(), bwd.get(), bxq.get(), bxd.get(), bxs.get(), bout.get());
+  std::vector<Arg> args = parse_spec(kernel->spec, T);
+
+  size_t pos = 4;
+  std::vector<std::vector<uint8_t>> storage(args.size());
+  std::vector<int32_t> scalars(args.size());
+  std::vector<std::unique_ptr<plm::KernelBuffer>> bufs(args.size());
+  std::vector<void*> argv_ptrs;
+  for (size_t i = 0; i < args.size(); ++i) {
+    Arg& a = args[i];
+    if (a.role == 's') {
+      if (pos + 4 > in.size()) die("input too short for scalar " + std::to_string(i));
+      std::memcpy(&scalars[i], in.data() + pos, 4);
+      pos += 4;
+      argv_ptrs.push_back(&scalars[i]);
+      continue;
+    }
+    storage[i].resize(a.bytes());
+    if (a.role == 'i') {
+      if (pos + a.bytes() > in.size()) die("input too short for buffer " + std::to_string(i));
+      std::memcpy(storage[i].data(), in.data() + pos, a.bytes());
+      pos += a.bytes();
+    }
+    bufs[i] = std::make_unique<plm::KernelBuffer>(storage[i].data(), a.type, a.extents);
+    argv_ptrs.push_back(bufs[i]->get());
   }
-  for (const auto& k : kQuantizeKernels) {
-    if (name != k.name) continue;
-    const int32_t nb = k.k / 32;
-    const float* x = rd.take<float>(size_t(k.k) * T);
-    out.resize(size_t(k.k) * T + size_t(nb) * T * 8);
-    int8_t* xq = reinterpret_cast<int8_t*>(out.data());
-    float* xd = reinterpret_cast<float*>(out.data() + size_t(k.k) * T);
-    int32_t* xs = reinterpret_cast<int32_t*>(out.data() + size_t(k.k) * T + size_t(nb) * T * 4);
-    plm::KernelBuffer bx(x, {k.k, T}), bxq(xq, {k.k, T}), bxd(xd, {nb, T}), bxs(xs, {nb, T});
-    rc = k.fn(bx.get(), bxq.get(), bxd.get(), bxs.get());
-  }
-  if (rc == -1) {
-    std::fprintf(stderr, "kernel_runner: no kernel named %s\n", name.c_str());
-    return 2;
-  }
-  if (rc != 0) {
-    std::fprintf(stderr, "kernel_runner: %s returned %d\n", name.c_str(), rc);
-    return 3;
-  }
+  if (pos != in.size()) die("input has " + std::to_string(in.size() - pos) + " unexpected trailing bytes");
+  if (int rc = kernel->argv_fn(argv_ptrs.data())) die(std::string(kernel->name) + " returned " + std::to_string(rc));
   FILE* f = std::fopen(argv[3], "wb");
-  if (!f || std::fwrite(out.data(), 1, out.size(), f) != out.size()) return 4;
+  if (!f) die(std::string("cannot write ") + argv[3]);
+  for (size_t i = 0; i < args.size(); ++i)
+    if (args[i].role == 'o' && std::fwrite(storage[i].data(), 1, storage[i].size(), f) != storage[i].size()) die("write failed");
   std::fclose(f);
   return 0;
 }

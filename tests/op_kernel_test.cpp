@@ -1,0 +1,160 @@
+// The per-token op kernels (rms_norm, swiglu, add, rope) x every schedule class,
+// against the reference executor's ops on random inputs, for token counts 1, 7, 64
+// and 333 and widths that are not multiples of the vector width.
+#include <cmath>
+#include <random>
+
+#include "import/model_file.h"
+#include "ir/graph.h"
+#include "kernel_test_support.h"
+#include "reference/reference_executor.h"
+#include "test_support.h"
+
+namespace plm {
+namespace {
+
+using test::append;
+using test::id_of;
+
+// A graph whose inputs are embedding tables (one row per token), so that the
+// reference executor runs exactly its own op code on arbitrary activations.
+struct RefGraph {
+  Graph g;
+  std::vector<TensorInfo> tensors;  // stable storage: reserved up front
+  RefGraph() { tensors.reserve(8); }
+  int input(const std::vector<float>& rows, int64_t width, int64_t T) {
+    TensorInfo t;
+    t.name = "in" + std::to_string(tensors.size());
+    t.ne = {width, T};
+    t.n_elements = width * T;
+    t.n_bytes = rows.size() * 4;
+    t.data = reinterpret_cast<const uint8_t*>(rows.data());
+    tensors.push_back(t);
+    if (g.token_ids < 0) {
+      Value ids;
+      ids.kind = ValueKind::TokenIds;
+      g.token_ids = g.add_value(ids);
+    }
+    return g.add_op(OpKind::Embedding, {g.token_ids, g.add_weight(tensors.back(), {T, width})}, {kTokens, width}, t.name);
+  }
+  int weight(const std::vector<float>& v) {
+    TensorInfo t;
+    t.name = "w" + std::to_string(tensors.size());
+    t.ne = {int64_t(v.size())};
+    t.n_elements = int64_t(v.size());
+    t.n_bytes = v.size() * 4;
+    t.data = reinterpret_cast<const uint8_t*>(v.data());
+    tensors.push_back(t);
+    return g.add_weight(tensors.back(), {int64_t(v.size())});
+  }
+  // Evaluates positions pos0 .. pos0 + T - 1 (after pos0 throwaway tokens).
+  std::vector<float> run(int64_t T, int64_t pos0 = 0) {
+    g.hp.n_vocab = T;
+    g.hp.n_ctx_train = pos0 + T;
+    ReferenceExecutor ex(g);
+    if (pos0 > 0) ex.eval(std::vector<int32_t>(size_t(pos0), 0));
+    std::vector<int32_t> ids(static_cast<size_t>(T));
+    for (int64_t t = 0; t < T; ++t) ids[size_t(t)] = int32_t(t);
+    return ex.eval(ids);
+  }
+};
+
+std::vector<float> randn(size_t n, std::mt19937& rng, float scale = 1.0f) {
+  std::normal_distribution<float> d(0.0f, scale);
+  std::vector<float> v(n);
+  for (auto& x : v) x = d(rng);
+  return v;
+}
+
+void expect_close(const std::vector<float>& got, const std::vector<float>& want, double rel, const std::string& what) {
+  ASSERT_EQ(got.size(), want.size()) << what;
+  double worst = 0;
+  size_t at = 0;
+  for (size_t i = 0; i < got.size(); ++i) {
+    const double err = std::fabs(double(got[i]) - want[i]) / (1.0 + std::fabs(double(want[i])));
+    if (!(err <= worst)) worst = err, at = i;  // also catches NaN
+  }
+  EXPECT_LE(worst, rel) << what << ": worst relative error at " << at << " (got " << got[at] << ", want " << want[at] << ")";
+}
+
+std::vector<float> floats(const std::vector<uint8_t>& b) {
+  std::vector<float> v(b.size() / 4);
+  std::memcpy(v.data(), b.data(), v.size() * 4);
+  return v;
+}
+
+const int32_t kTokenCounts[] = {1, 7, 64, 333};
+
+class OpKernels : public ::testing::TestWithParam<test::ClassInfo> {
+ protected:
+  void SetUp() override {
+    if (const std::string why = test::cannot_run(GetParam()); !why.empty()) GTEST_SKIP() << why;
+  }
+  std::string name(const std::string& op) { return op + "_" + id_of(GetParam().name); }
+  std::mt19937 rng{42};
+};
+
+TEST_P(OpKernels, RmsNorm) {
+  for (int64_t n : {256, 172})
+    for (int32_t T : kTokenCounts) {
+      const auto x = randn(size_t(n * T), rng, 3.0f), w = randn(size_t(n), rng);
+      std::vector<uint8_t> in;
+      append(in, x.data(), x.size());
+      append(in, w.data(), w.size());
+      const auto got = floats(test::run_kernel(GetParam(), name("rms_norm") + "_n" + std::to_string(n), T, in));
+      RefGraph r;
+      r.g.hp.rms_eps = 1e-5f;
+      r.g.logits = r.g.add_op(OpKind::RmsNorm, {r.input(x, n, T), r.weight(w)}, {kTokens, n}, "out");
+      expect_close(got, r.run(T), 2e-5, "rms_norm n=" + std::to_string(n) + " T=" + std::to_string(T));
+    }
+}
+
+TEST_P(OpKernels, SwiGLUAndAdd) {
+  for (int64_t n : {256, 172})
+    for (int32_t T : kTokenCounts) {
+      const auto a = randn(size_t(n * T), rng, 4.0f), b = randn(size_t(n * T), rng);
+      std::vector<uint8_t> in;
+      append(in, a.data(), a.size());
+      append(in, b.data(), b.size());
+      for (OpKind op : {OpKind::SwiGLU, OpKind::Add}) {
+        const std::string kn = std::string(op == OpKind::SwiGLU ? "swiglu" : "add");
+        const auto got = floats(test::run_kernel(GetParam(), name(kn) + "_n" + std::to_string(n), T, in));
+        RefGraph r;
+        r.g.logits = r.g.add_op(op, {r.input(a, n, T), r.input(b, n, T)}, {kTokens, n}, "out");
+        expect_close(got, r.run(T), 1e-5, kn + " n=" + std::to_string(n) + " T=" + std::to_string(T));
+      }
+    }
+}
+
+TEST_P(OpKernels, Rope) {
+  struct Shape {
+    int heads, head_dim, n_rot;
+    bool neox;
+  };
+  for (const Shape s : {Shape{8, 32, 32, false}, Shape{2, 32, 32, false}, Shape{4, 16, 16, false}, Shape{2, 64, 32, true},
+                        Shape{4, 64, 64, true}})
+    for (int32_t T : kTokenCounts)
+      for (int32_t pos0 : {0, 1000}) {
+        const int64_t W = int64_t(s.heads) * s.head_dim;
+        const auto x = randn(size_t(W * T), rng);
+        std::vector<uint8_t> in;
+        append(in, x.data(), x.size());
+        append(in, &pos0, 1);
+        const std::string kn = name("rope") + "_h" + std::to_string(s.heads) + "_d" + std::to_string(s.head_dim) + "_r" +
+                               std::to_string(s.n_rot) + (s.neox ? "_true" : "_false");
+        const auto got = floats(test::run_kernel(GetParam(), kn, T, in));
+        RefGraph r;
+        r.g.hp.head_dim = s.head_dim;
+        r.g.hp.n_rot = s.n_rot;
+        r.g.hp.rope_base = 10000.0f;
+        r.g.hp.rope_type = s.neox ? RopeType::Neox : RopeType::Normal;
+        r.g.logits = r.g.add_op(OpKind::Rope, {r.input(x, W, T)}, {kTokens, W}, "out", -1, s.heads);
+        expect_close(got, r.run(T, pos0), 1e-5, kn + " T=" + std::to_string(T) + " pos0=" + std::to_string(pos0));
+      }
+}
+
+INSTANTIATE_TEST_SUITE_P(AllClasses, OpKernels, ::testing::ValuesIn(test::kClasses),
+                         [](const auto& i) { return id_of(i.param.name); });
+
+}  // namespace
+}  // namespace plm
