@@ -19,7 +19,6 @@ std::string id_of(const std::string& cls) {
   return s;
 }
 
-// Returns "" if this machine can run the class, else why not.
 std::string cannot_run(const ClassInfo& c) {
   const CpuFeatures& f = host_cpu_features();
   if (std::string(c.arch) == "arm64") return f.arch == "x86_64" || f.arch == "arm64" ? "" : "no way to run arm64 code";
@@ -29,9 +28,11 @@ std::string cannot_run(const ClassInfo& c) {
   return "";
 }
 
-std::vector<uint8_t> run_kernel(const ClassInfo& c, const std::string& name, int32_t T, const std::vector<uint8_t>& inputs) {
-  std::vector<uint8_t> in(4);
+std::vector<uint8_t> run_kernel(const ClassInfo& c, const std::string& name, int32_t T, const std::vector<uint8_t>& inputs,
+                                int32_t P) {
+  std::vector<uint8_t> in(8);
   std::memcpy(in.data(), &T, 4);
+  std::memcpy(in.data() + 4, &P, 4);
   in.insert(in.end(), inputs.begin(), inputs.end());
   const std::string in_path = test::write_temp("kin_" + name + ".bin", in);
   const std::string out_path = test::temp_dir() + "/kout_" + name + ".bin";

@@ -19,9 +19,11 @@ extern const ClassInfo kClasses[4];
 std::string id_of(const std::string& cls);  // "x86-avx2" -> "x86_avx2"
 // "" if this machine can run the class, else why not.
 std::string cannot_run(const ClassInfo& c);
-// Runs kernel `name` with n_tokens T on the inputs (buffers and int32 scalars in
-// argument order); returns its outputs' bytes. Records a test failure on error.
-std::vector<uint8_t> run_kernel(const ClassInfo& c, const std::string& name, int32_t T, const std::vector<uint8_t>& inputs);
+// Runs kernel `name` with n_tokens T (and P KV cache positions) on the inputs
+// (buffers and int32 scalars in argument order); returns its outputs' bytes.
+// Records a test failure on error.
+std::vector<uint8_t> run_kernel(const ClassInfo& c, const std::string& name, int32_t T, const std::vector<uint8_t>& inputs,
+                                int32_t P = 0);
 
 template <typename T>
 void append(std::vector<uint8_t>& v, const T* p, size_t n) {

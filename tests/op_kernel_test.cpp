@@ -4,6 +4,7 @@
 #include <cmath>
 #include <random>
 
+#include "fp16.h"
 #include "import/model_file.h"
 #include "ir/graph.h"
 #include "kernel_test_support.h"
@@ -154,6 +155,86 @@ TEST_P(OpKernels, Rope) {
 }
 
 INSTANTIATE_TEST_SUITE_P(AllClasses, OpKernels, ::testing::ValuesIn(test::kClasses),
+                         [](const auto& i) { return id_of(i.param.name); });
+
+}  // namespace
+}  // namespace plm
+
+namespace plm {
+namespace {
+
+class AttentionKernels : public ::testing::TestWithParam<test::ClassInfo> {
+ protected:
+  void SetUp() override {
+    if (const std::string why = test::cannot_run(GetParam()); !why.empty()) GTEST_SKIP() << why;
+  }
+  std::mt19937 rng{7};
+};
+
+// f16 round trip, as the cache stores keys and values.
+std::vector<float> through_f16(const std::vector<float>& x, std::vector<uint16_t>* bits) {
+  std::vector<float> y(x.size());
+  bits->resize(x.size());
+  for (size_t i = 0; i < x.size(); ++i) {
+    (*bits)[i] = f32_to_fp16(x[i]);
+    y[i] = fp16_to_f32((*bits)[i]);
+  }
+  return y;
+}
+
+TEST_P(AttentionKernels, KvStoreRoundsLikeTheReference) {
+  for (int32_t T : {1, 7, 333}) {
+    auto x = randn(size_t(64 * T), rng, 10.0f);
+    x[0] = 65519.0f;  // rounds to the largest half
+    x[1] = 1e-7f;     // subnormal half
+    std::vector<uint8_t> in;
+    append(in, x.data(), x.size());
+    const auto got = test::run_kernel(GetParam(), "kv_store_" + id_of(GetParam().name) + "_w64", T, in);
+    std::vector<uint16_t> want;
+    through_f16(x, &want);
+    ASSERT_EQ(got.size(), want.size() * 2);
+    EXPECT_EQ(0, std::memcmp(got.data(), want.data(), got.size())) << "T=" << T;
+  }
+}
+
+TEST_P(AttentionKernels, CausalGqaOverF16CacheMatchesReference) {
+  struct Shape {
+    int heads, kv_heads, head_dim;
+  };
+  for (const Shape s : {Shape{8, 2, 32}, Shape{4, 4, 16}, Shape{14, 2, 64}})
+    for (auto [pos0, T] : {std::pair{0, 1}, std::pair{0, 7}, std::pair{5, 1}, std::pair{100, 64}, std::pair{0, 333}, std::pair{300, 33}}) {
+      const int64_t QW = int64_t(s.heads) * s.head_dim, KW = int64_t(s.kv_heads) * s.head_dim, P = pos0 + T;
+      const auto q = randn(size_t(QW * P), rng), k = randn(size_t(KW * P), rng), v = randn(size_t(KW * P), rng);
+      std::vector<uint16_t> kb, vb;
+      const auto k16 = through_f16(k, &kb), v16 = through_f16(v, &vb);
+      std::vector<uint8_t> in;
+      append(in, q.data() + size_t(pos0) * QW, size_t(T) * QW);  // the batch's queries
+      append(in, kb.data(), kb.size());
+      append(in, vb.data(), vb.size());
+      append(in, &pos0, 1);
+      const std::string kn = "attention_" + id_of(GetParam().name) + "_h" + std::to_string(s.heads) + "_kv" +
+                             std::to_string(s.kv_heads) + "_d" + std::to_string(s.head_dim);
+      const auto got = floats(test::run_kernel(GetParam(), kn, T, in, int32_t(P)));
+      // The reference attends over the same (f16-rounded) keys and values in f32.
+      RefGraph r;
+      r.g.hp.n_layer = 1;
+      r.g.hp.n_head = s.heads;
+      r.g.hp.n_head_kv = s.kv_heads;
+      r.g.hp.head_dim = s.head_dim;
+      const int qi = r.input(q, QW, P), ki = r.input(k16, KW, P), vi = r.input(v16, KW, P);
+      r.g.logits = r.g.add_op(OpKind::Attention, {qi, ki, vi}, {kTokens, QW}, "out", 0, s.heads);
+      r.g.hp.n_vocab = P;
+      r.g.hp.n_ctx_train = P;
+      ReferenceExecutor ex(r.g);
+      std::vector<int32_t> first(static_cast<size_t>(pos0)), batch(static_cast<size_t>(T));
+      for (int32_t p = 0; p < pos0; ++p) first[size_t(p)] = p;
+      for (int32_t t = 0; t < T; ++t) batch[size_t(t)] = pos0 + t;
+      if (pos0) ex.eval(first);
+      expect_close(got, ex.eval(batch), 2e-5, kn + " pos0=" + std::to_string(pos0) + " T=" + std::to_string(T));
+    }
+}
+
+INSTANTIATE_TEST_SUITE_P(AllClasses, AttentionKernels, ::testing::ValuesIn(test::kClasses),
                          [](const auto& i) { return id_of(i.param.name); });
 
 }  // namespace

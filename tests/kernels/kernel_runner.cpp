@@ -3,10 +3,11 @@
 // so every class is checked by the same test code against the same oracles.
 //   kernel_runner list
 //   kernel_runner NAME IN OUT
-// IN holds int32 n_tokens, then, in argument order, each input buffer's bytes and
-// each int32 scalar. OUT receives the output buffers' bytes in order. A kernel's
-// arguments are described by its registry spec, e.g. "i:f32:256,T i:f32:256 o:f32:256,T"
-// (i = input buffer, o = output buffer, s = int32 scalar; T = n_tokens).
+// IN holds int32 n_tokens and int32 n_positions, then, in argument order, each input
+// buffer's bytes and each int32 scalar. OUT receives the output buffers' bytes in
+// order. A kernel's arguments are described by its registry spec, e.g.
+// "i:f32:256,T i:f32:256 o:f32:256,T" (i = input buffer, o = output buffer,
+// s = int32 scalar; T = n_tokens, P = n_positions, the KV cache rows in use).
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -48,7 +49,7 @@ struct Arg {
   }
 };
 
-std::vector<Arg> parse_spec(const std::string& spec, int32_t T) {
+std::vector<Arg> parse_spec(const std::string& spec, int32_t T, int32_t P) {
   std::vector<Arg> args;
   std::istringstream is(spec);
   std::string tok;
@@ -69,7 +70,7 @@ std::vector<Arg> parse_spec(const std::string& spec, int32_t T) {
     else die("bad type in spec: " + tok);
     std::istringstream dims(tok.substr(c1 + 1));
     std::string d;
-    while (std::getline(dims, d, ',')) a.extents.push_back(d == "T" ? T : std::atoi(d.c_str()));
+    while (std::getline(dims, d, ',')) a.extents.push_back(d == "T" ? T : d == "P" ? P : std::atoi(d.c_str()));
     args.push_back(a);
   }
   return args;
@@ -88,12 +89,13 @@ int main(int argc, char** argv) {
     if (std::string(argv[1]) == k.name) kernel = &k;
   if (!kernel) die(std::string("no kernel named ") + argv[1]);
   const std::vector<uint8_t> in = read_file(argv[2]);
-  if (in.size() < 4) die(std::string("cannot read ") + argv[2]);
-  int32_t T;
+  if (in.size() < 8) die(std::string("cannot read ") + argv[2]);
+  int32_t T, P;
   std::memcpy(&T, in.data(), 4);
-  std::vector<Arg> args = parse_spec(kernel->spec, T);
+  std::memcpy(&P, in.data() + 4, 4);
+  std::vector<Arg> args = parse_spec(kernel->spec, T, P);
 
-  size_t pos = 4;
+  size_t pos = 8;
   std::vector<std::vector<uint8_t>> storage(args.size());
   std::vector<int32_t> scalars(args.size());
   std::vector<std::unique_ptr<plm::KernelBuffer>> bufs(args.size());
