@@ -227,3 +227,137 @@ TEST(KernelInstructions, EachClassUsesItsDotProductInstruction) {
 
 }  // namespace
 }  // namespace plm
+
+namespace plm {
+namespace {
+
+// Runs the reference executor's MatMul (with optional bias) on f32 activations.
+std::vector<float> reference_matmul(GgmlType type, const std::vector<uint8_t>& rows, int64_t k, int64_t n, const std::vector<float>& x,
+                                    int64_t T, const std::vector<float>* bias) {
+  TensorInfo w, xi, bi;
+  w.name = "w";
+  w.type = type;
+  w.ne = {k, n};
+  w.n_elements = k * n;
+  w.n_bytes = rows.size();
+  w.data = rows.data();
+  xi.name = "x";
+  xi.ne = {k, T};
+  xi.n_elements = k * T;
+  xi.n_bytes = x.size() * 4;
+  xi.data = reinterpret_cast<const uint8_t*>(x.data());
+  Graph g;
+  g.hp.n_vocab = T;
+  g.hp.n_ctx_train = T;
+  Value ids;
+  ids.kind = ValueKind::TokenIds;
+  g.token_ids = g.add_value(ids);
+  const int xv = g.add_op(OpKind::Embedding, {g.token_ids, g.add_weight(xi, {T, k})}, {kTokens, k}, "x");
+  std::vector<int> in = {xv, g.add_weight(w, {n, k})};
+  if (bias) {
+    bi.name = "b";
+    bi.ne = {n};
+    bi.n_elements = n;
+    bi.n_bytes = size_t(n) * 4;
+    bi.data = reinterpret_cast<const uint8_t*>(bias->data());
+    in.push_back(g.add_weight(bi, {n}));
+  }
+  g.logits = g.add_op(OpKind::MatMul, in, {kTokens, n}, "y");
+  ReferenceExecutor ex(g);
+  std::vector<int32_t> tokens(static_cast<size_t>(T));
+  for (int32_t t = 0; t < T; ++t) tokens[size_t(t)] = t;
+  return ex.eval(tokens);
+}
+
+class FloatMatmulKernel : public ::testing::TestWithParam<ClassInfo> {};
+
+TEST_P(FloatMatmulKernel, F32AndF16MatchReferenceExecutor) {
+  const ClassInfo& c = GetParam();
+  if (const std::string why = cannot_run(c); !why.empty()) GTEST_SKIP() << why;
+  const ScheduleClass cls = *schedule_class_from_name(c.name);
+  std::mt19937 rng(5);
+  std::normal_distribution<float> normal(0.0f, 1.0f);
+  for (auto [k, n] : {std::pair{172, 40}, std::pair{256, 96}, std::pair{64, 64}})
+    for (GgmlType type : {GgmlType::F32, GgmlType::F16}) {
+      const char* wt = type == GgmlType::F32 ? "f32" : "f16";
+      std::vector<uint8_t> rows(row_bytes(type, k) * size_t(n));
+      for (int64_t i = 0; i < int64_t(k) * n; ++i) {
+        const float v = normal(rng) * 0.1f;
+        if (type == GgmlType::F32) std::memcpy(&rows[size_t(i) * 4], &v, 4);
+        else {
+          const uint16_t h = f32_to_fp16(v);
+          std::memcpy(&rows[size_t(i) * 2], &h, 2);
+        }
+      }
+      const PackedFloatWeights packed = pack_float_matmul_weights(type, rows.data(), k, n, cls);
+      std::vector<float> bias(static_cast<size_t>(n));
+      for (auto& b : bias) b = normal(rng);
+      for (int32_t T : {1, 7, 64, 333}) {
+        std::vector<float> x(size_t(k) * T);
+        for (auto& v : x) v = normal(rng);
+        const std::string shape = "_" + id_of(c.name) + "_k" + std::to_string(k) + "_n" + std::to_string(n);
+        // decode + prefill split as the runtime does it, then the bias variant (decode).
+        std::vector<float> got(size_t(n) * T), got_bias(size_t(n) * T);
+        const int32_t T4 = T / kPrefillTokenBlock * kPrefillTokenBlock;
+        for (auto [form, t0, tn] : {std::tuple{"prefill", 0, T4}, std::tuple{"decode", T4, T - T4}}) {
+          if (tn == 0) continue;
+          std::vector<uint8_t> in;
+          append(in, packed.data.data(), packed.data.size());
+          append(in, x.data() + size_t(t0) * k, size_t(tn) * k);
+          const auto ob = run_kernel(c, std::string("matmul_") + wt + "_" + form + shape, tn, in);
+          ASSERT_EQ(ob.size(), size_t(n) * tn * 4);
+          std::memcpy(got.data() + size_t(t0) * n, ob.data(), ob.size());
+        }
+        std::vector<uint8_t> in;
+        append(in, packed.data.data(), packed.data.size());
+        append(in, x.data(), x.size());
+        append(in, bias.data(), bias.size());
+        const auto ob = run_kernel(c, std::string("matmul_") + wt + "_bias" + shape, T, in);
+        ASSERT_EQ(ob.size(), got_bias.size() * 4);
+        std::memcpy(got_bias.data(), ob.data(), ob.size());
+        const auto want = reference_matmul(type, rows, k, n, x, T, nullptr);
+        const auto want_bias = reference_matmul(type, rows, k, n, x, T, &bias);
+        for (size_t i = 0; i < want.size(); ++i) {
+          ASSERT_NEAR(got[i], want[i], 2e-5 * (1 + std::fabs(want[i]))) << wt << shape << " T=" << T << " i=" << i;
+          ASSERT_NEAR(got_bias[i], want_bias[i], 2e-5 * (1 + std::fabs(want_bias[i]))) << wt << shape << " bias T=" << T;
+        }
+      }
+    }
+}
+
+TEST_P(FloatMatmulKernel, QuantizedMatmulBias) {
+  const ClassInfo& c = GetParam();
+  if (const std::string why = cannot_run(c); !why.empty()) GTEST_SKIP() << why;
+  const ScheduleClass cls = *schedule_class_from_name(c.name);
+  std::mt19937 rng(9);
+  const std::vector<uint8_t> rows = random_rows(GgmlType::Q8_0, 64, 40, rng);
+  const PackedMatmulWeights packed = pack_matmul_weights(GgmlType::Q8_0, rows.data(), 64, 40, cls);
+  std::normal_distribution<float> normal(0.0f, 1.0f);
+  std::vector<float> x(64 * 5), bias(40);
+  for (auto& v : x) v = normal(rng);
+  for (auto& v : bias) v = normal(rng);
+  const QuantizedActs q = quantize_emulated(x, 64, 5);
+  std::vector<uint8_t> in;
+  append(in, packed.quants.data(), packed.quants.size());
+  append(in, packed.scales.data(), packed.scales.size());
+  append(in, q.q.data(), q.q.size());
+  append(in, q.d.data(), q.d.size());
+  append(in, q.s.data(), q.s.size());
+  append(in, bias.data(), bias.size());
+  const auto ob = run_kernel(c, "matmul_q8_0_bias_" + id_of(c.name) + "_k64_n40", 5, in);
+  // The same product without bias (checked against both oracles above) plus the bias.
+  in.resize(in.size() - bias.size() * 4);
+  const auto base = run_kernel(c, "matmul_q8_0_decode_" + id_of(c.name) + "_k64_n40", 5, in);
+  ASSERT_EQ(ob.size(), 40u * 5 * 4);
+  ASSERT_EQ(base.size(), ob.size());
+  std::vector<float> got(40 * 5), without(40 * 5);
+  std::memcpy(got.data(), ob.data(), ob.size());
+  std::memcpy(without.data(), base.data(), base.size());
+  for (size_t i = 0; i < got.size(); ++i) EXPECT_FLOAT_EQ(got[i], without[i] + bias[i % 40]) << i;
+}
+
+INSTANTIATE_TEST_SUITE_P(AllClasses, FloatMatmulKernel, ::testing::ValuesIn(test::kClasses),
+                         [](const auto& i) { return id_of(i.param.name); });
+
+}  // namespace
+}  // namespace plm

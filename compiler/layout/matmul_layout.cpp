@@ -58,4 +58,32 @@ PackedMatmulWeights pack_matmul_weights(GgmlType type, const uint8_t* rows, int6
   return p;
 }
 
+PackedFloatWeights pack_float_matmul_weights(GgmlType type, const uint8_t* rows, int64_t k, int64_t n, ScheduleClass cls) {
+  if (type != GgmlType::F32 && type != GgmlType::F16 && type != GgmlType::BF16)
+    fail("no float matmul layout for ", traits(type).name, " weights (supported: F32, F16, BF16)");
+  if (k <= 0 || n <= 0) fail("matmul weights: k ", k, " and n ", n, " must be positive");
+  PackedFloatWeights p;
+  p.f16 = type == GgmlType::F16;
+  p.k = k;
+  p.n = n;
+  p.tile_rows = matmul_tile_rows(cls);
+  p.tiles = (n + p.tile_rows - 1) / p.tile_rows;
+  const size_t elem = p.f16 ? 2 : 4;
+  p.data.assign(size_t(p.tiles * k * p.tile_rows) * elem, 0);  // padding rows: zeros
+  const size_t row_size = row_bytes(type, k);
+  std::vector<float> tmp(static_cast<size_t>(k));
+  for (int64_t row = 0; row < n; ++row) {
+    const int64_t tile = row / p.tile_rows, lane = row % p.tile_rows;
+    const uint8_t* src = rows + size_t(row) * row_size;
+    uint8_t* dst = p.data.data() + size_t(tile * k * p.tile_rows + lane) * elem;
+    if (p.f16) {
+      for (int64_t i = 0; i < k; ++i) std::memcpy(dst + size_t(i * p.tile_rows) * 2, src + i * 2, 2);
+    } else {
+      dequantize_row(type, src, tmp.data(), k);  // exact for F32 and BF16
+      for (int64_t i = 0; i < k; ++i) std::memcpy(dst + size_t(i * p.tile_rows) * 4, &tmp[size_t(i)], 4);
+    }
+  }
+  return p;
+}
+
 }  // namespace plm

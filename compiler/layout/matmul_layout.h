@@ -27,4 +27,13 @@ MatmulWeightFormat matmul_format_for(GgmlType source);
 // tile are zero. Throws on other types.
 PackedMatmulWeights pack_matmul_weights(GgmlType type, const uint8_t* rows, int64_t k, int64_t n, ScheduleClass cls);
 
+// Float weights for matmul_float: F32 and BF16 sources become f32, F16 stays f16
+// (u16 bits). Layout [tiles][k][tile_rows]: the tile's rows for one k are adjacent.
+struct PackedFloatWeights {
+  bool f16 = false;
+  int64_t k = 0, n = 0, tile_rows = 0, tiles = 0;
+  std::vector<uint8_t> data;
+};
+PackedFloatWeights pack_float_matmul_weights(GgmlType type, const uint8_t* rows, int64_t k, int64_t n, ScheduleClass cls);
+
 }  // namespace plm

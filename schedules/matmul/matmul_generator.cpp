@@ -33,6 +33,7 @@ class MatMul : public Generator<MatMul> {
   GeneratorParam<int> k{"k", 256};  // input features, a multiple of 32
   GeneratorParam<int> n{"n", 256};  // output features
   GeneratorParam<std::string> form{"form", "decode"};  // decode | prefill
+  GeneratorParam<bool> has_bias{"has_bias", false};     // qwen2's q/k/v projections
 
   Input<Buffer<uint8_t, 4>> w{"w"};
   Input<Buffer<float, 3>> wd{"wd"};
@@ -40,6 +41,11 @@ class MatMul : public Generator<MatMul> {
   Input<Buffer<float, 2>> xd{"xd"};     // [k/32][tokens] activation block scales
   Input<Buffer<int32_t, 2>> xs{"xs"};   // [k/32][tokens] activation block sums
   Output<Buffer<float, 2>> out{"out"};  // [n][tokens]
+  Input<Buffer<float, 1>>* bias = nullptr;  // [n], only with has_bias (after xs)
+
+  void configure() {
+    if (has_bias) bias = add_input<Buffer<float, 1>>("bias");
+  }
 
   void generate() {
     const plm::ScheduleClass cls = plm::parse_schedule_class(schedule_class);
@@ -73,7 +79,8 @@ class MatMul : public Generator<MatMul> {
     rb = RDom(0, nb, "rb");
     acc(lane, tile, t) = 0.0f;
     acc(lane, tile, t) += f32(dot(lane, tile, rb, t) - zero_point * xs(rb, t)) * (xd(rb, t) * wd(lane, rb, tile));
-    out(o, t) = acc(o % R, o / R, t);
+    Expr y = acc(o % R, o / R, t);
+    out(o, t) = bias ? y + (*bias)(o) : y;
 
     // --- the schedule for this class ---
     schedule_matmul(cls, R, prefill);
@@ -87,6 +94,7 @@ class MatMul : public Generator<MatMul> {
     xd.dim(0).set_bounds(0, nb).dim(1).set_stride(nb);
     xs.dim(0).set_bounds(0, nb).dim(1).set_stride(nb);
     out.dim(0).set_bounds(0, n).dim(1).set_stride(n);
+    if (bias) bias->dim(0).set_bounds(0, n);
     xq.dim(1).set_min(0);
     xd.dim(1).set_min(0);
     xs.dim(1).set_min(0);
