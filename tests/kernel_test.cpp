@@ -25,18 +25,39 @@ using test::id_of;
 using test::kClasses;
 using test::run_kernel;
 
-// Random GGUF rows: scales are fp16 values around 0.01, quants uniform.
+// Random GGUF rows: random bytes, with every block's f16 scales set to sane values
+// (around 0.01) so that no NaN or infinity appears.
 std::vector<uint8_t> random_rows(GgmlType type, int64_t k, int64_t n, std::mt19937& rng) {
   std::vector<uint8_t> rows(row_bytes(type, k) * size_t(n));
   std::uniform_int_distribution<int> byte(0, 255);
   std::uniform_real_distribution<float> scale(0.002f, 0.02f);
+  for (auto& b : rows) b = uint8_t(byte(rng));
   const size_t bs = traits(type).block_bytes;
-  for (size_t off = 0; off < rows.size(); off += bs) {
-    const uint16_t d = f32_to_fp16(scale(rng) * (byte(rng) & 1 ? 1.0f : -1.0f));
-    std::memcpy(&rows[off], &d, 2);
-    for (size_t j = 2; j < bs; ++j) rows[off + j] = uint8_t(byte(rng));
+  std::vector<size_t> f16_fields;  // offsets of the f16 fields within a block
+  switch (type) {
+    case GgmlType::Q4_K:
+    case GgmlType::Q5_K: f16_fields = {0, 2}; break;  // d, dmin
+    case GgmlType::Q6_K: f16_fields = {208}; break;    // d at the end
+    default: f16_fields = {0};
   }
+  for (size_t off = 0; off < rows.size(); off += bs)
+    for (size_t f : f16_fields) {
+      const float v = type == GgmlType::Q6_K || f == 0 ? scale(rng) : scale(rng) * 0.1f;
+      const uint16_t d = f32_to_fp16(type == GgmlType::Q8_0 || type == GgmlType::Q4_0 ? (byte(rng) & 1 ? v : -v) : v);
+      std::memcpy(&rows[off + f], &d, 2);
+    }
   return rows;
+}
+
+const char* type_id(GgmlType t) {
+  switch (t) {
+    case GgmlType::Q8_0: return "q8_0";
+    case GgmlType::Q4_0: return "q4_0";
+    case GgmlType::Q4_K: return "q4_k";
+    case GgmlType::Q5_K: return "q5_k";
+    case GgmlType::Q6_K: return "q6_k";
+    default: return "?";
+  }
 }
 
 // The quantisation the kernels implement, in scalar C++ (round half to even).
@@ -83,7 +104,7 @@ TEST_P(MatmulKernel, MatchesExactEmulationAndReferenceExecutor) {
   const MatmulCase& c = GetParam();
   if (const std::string why = cannot_run(c.cls); !why.empty()) GTEST_SKIP() << why;
   const ScheduleClass cls = *schedule_class_from_name(c.cls.name);
-  const std::string wt = c.type == GgmlType::Q8_0 ? "q8_0" : "q4_0";
+  const std::string wt = type_id(c.type);
   const std::string qz = "quantize_q8_" + id_of(c.cls.name) + "_k" + std::to_string(c.k);
   std::mt19937 rng(uint32_t(c.k * 131 + c.n * 7 + int(c.type)));
   const std::vector<uint8_t> rows = random_rows(c.type, c.k, c.n, rng);
@@ -124,24 +145,25 @@ TEST_P(MatmulKernel, MatchesExactEmulationAndReferenceExecutor) {
       append(in, want.q.data() + size_t(t0) * c.k, size_t(tn) * c.k);
       append(in, want.d.data() + size_t(t0) * nb, size_t(tn) * nb);
       append(in, want.s.data() + size_t(t0) * nb, size_t(tn) * nb);
+      if (!packed.mins.empty()) append(in, packed.mins.data(), packed.mins.size());
       const std::vector<uint8_t> ob = run_kernel(c.cls, kernel_name(form), tn, in);
       ASSERT_EQ(ob.size(), size_t(c.n) * tn * 4) << form;
       std::memcpy(got.data() + size_t(t0) * c.n, ob.data(), ob.size());
     }
 
-    // Oracle A: exact integer dots from the original GGUF blocks, f64 scaling.
+    // Oracle A: the dequantised weights (exact: scale * q - min in f32) against the
+    // quantised activations, accumulated in f64.
     std::vector<float> wrow(size_t(c.k));
     for (int64_t n = 0; n < c.n; ++n) {
-      const uint8_t* row = rows.data() + size_t(n) * row_bytes(c.type, c.k);
+      dequantize_row(c.type, rows.data() + size_t(n) * row_bytes(c.type, c.k), wrow.data(), c.k);
       for (int64_t t = 0; t < T; ++t) {
         double sum = 0, mag = 0;
         for (int64_t b = 0; b < nb; ++b) {
-          dequantize_row(c.type, row + b * traits(c.type).block_bytes, wrow.data(), 32);
-          // dequantize gives d * q exactly (both representable), so d * q * xq is exact in double.
           double dot = 0;
-          for (int j = 0; j < 32; ++j) dot += double(wrow[size_t(j)]) * want.q[size_t(t * c.k + b * 32 + j)];
+          for (int j = 0; j < 32; ++j) dot += double(wrow[size_t(b * 32 + j)]) * want.q[size_t(t * c.k + b * 32 + j)];
           sum += dot * want.d[size_t(t * nb + b)];
-          mag += std::fabs(dot * want.d[size_t(t * nb + b)]);
+          for (int j = 0; j < 32; ++j)
+            mag += std::fabs(double(wrow[size_t(b * 32 + j)]) * want.q[size_t(t * c.k + b * 32 + j)] * want.d[size_t(t * nb + b)]);
         }
         ASSERT_NEAR(got[size_t(t * c.n + n)], sum, 1e-5 * mag + 1e-6) << "row " << n << " token " << t;
       }
@@ -188,14 +210,17 @@ TEST_P(MatmulKernel, MatchesExactEmulationAndReferenceExecutor) {
 
 std::vector<MatmulCase> matmul_cases() {
   std::vector<MatmulCase> v;
-  for (const auto& c : kClasses)
+  for (const auto& c : kClasses) {
     for (auto kn : {std::pair{256, 96}, std::pair{64, 40}, std::pair{128, 16}})
       for (GgmlType t : {GgmlType::Q8_0, GgmlType::Q4_0}) v.push_back({c, kn.first, kn.second, t});
+    for (auto kn : {std::pair{256, 96}, std::pair{512, 40}})
+      for (GgmlType t : {GgmlType::Q4_K, GgmlType::Q5_K, GgmlType::Q6_K}) v.push_back({c, kn.first, kn.second, t});
+  }
   return v;
 }
 
 INSTANTIATE_TEST_SUITE_P(AllClasses, MatmulKernel, ::testing::ValuesIn(matmul_cases()), [](const auto& i) {
-  return id_of(i.param.cls.name) + "_" + (i.param.type == GgmlType::Q8_0 ? "q8_0" : "q4_0") + "_k" + std::to_string(i.param.k) +
+  return id_of(i.param.cls.name) + "_" + type_id(i.param.type) + "_k" + std::to_string(i.param.k) +
          "_n" + std::to_string(i.param.n);
 });
 
@@ -214,7 +239,7 @@ TEST(KernelInstructions, EachClassUsesItsDotProductInstruction) {
       {"arm64-dotprod", "arm64", "aarch64-linux-gnu-objdump", {"sdot"}},
   };
   for (const Want& w : wants)
-    for (const char* wt : {"q8_0", "q4_0"}) {
+    for (const char* wt : {"q8_0", "q4_0", "q4_k", "q5_k", "q6_k"}) {
       for (const char* form : {"decode", "prefill"}) {
       const std::string lib = std::string(PLM_KERNEL_BUILD_DIR) + "/" + w.arch + "/matmul_" + wt + "_" + form + "_" + id_of(w.cls) + "_k256_n96.a";
       const test::RunResult r = test::run_command({"/usr/bin/" + std::string(w.objdump), "-d", lib});

@@ -11,48 +11,110 @@ MatmulWeightFormat matmul_format_for(GgmlType source) {
   switch (source) {
     case GgmlType::Q8_0: return MatmulWeightFormat::Q8_0;
     case GgmlType::Q4_0: return MatmulWeightFormat::Q4_0;
-    default: fail("no integer matmul layout for ", traits(source).name, " weights (supported: Q8_0, Q4_0)");
+    case GgmlType::Q4_K: return MatmulWeightFormat::Q4_K;
+    case GgmlType::Q5_K: return MatmulWeightFormat::Q5_K;
+    case GgmlType::Q6_K: return MatmulWeightFormat::Q6_K;
+    default: fail("no integer matmul layout for ", traits(source).name, " weights (supported: Q8_0, Q4_0, Q4_K, Q5_K, Q6_K)");
   }
 }
 
+namespace {
+
+// One row in integer form: q[k] (the value stored in the layout, before the zero
+// point), and per weight block its f32 scale and min.
+struct RowInts {
+  std::vector<uint8_t> q;
+  std::vector<float> scale, min;
+};
+
+RowInts unpack_row(GgmlType type, const uint8_t* src, int64_t k, bool arm) {
+  RowInts r;
+  r.q.resize(size_t(k));
+  if (type == GgmlType::Q8_0 || type == GgmlType::Q4_0) {
+    for (int64_t b = 0; b < k / kQK; ++b) {
+      if (type == GgmlType::Q8_0) {
+        Q8_0Block blk;
+        std::memcpy(&blk, src + b * sizeof blk, sizeof blk);
+        r.scale.push_back(fp16_to_f32(blk.d));
+        // x86's vpdpbusd multiplies u8 by i8, so Q8_0 weights are stored as q + 128 there.
+        for (int j = 0; j < kQK; ++j) r.q[size_t(b * kQK + j)] = uint8_t(uint8_t(blk.qs[j]) + (arm ? 0 : 128));
+      } else {
+        Q4_0Block blk;
+        std::memcpy(&blk, src + b * sizeof blk, sizeof blk);
+        r.scale.push_back(fp16_to_f32(blk.d));
+        for (int j = 0; j < 16; ++j) {
+          r.q[size_t(b * kQK + j)] = blk.qs[j] & 0x0f;
+          r.q[size_t(b * kQK + j + 16)] = blk.qs[j] >> 4;
+        }
+      }
+      r.min.push_back(0);
+    }
+    return r;
+  }
+  KBlockInts kb;
+  const size_t bytes = traits(type).block_bytes;
+  for (int64_t s = 0; s < k / kQK_K; ++s) {
+    unpack_k_block(type, src + size_t(s) * bytes, &kb);
+    for (int e = 0; e < kQK_K; ++e) {
+      // Q6_K on arm64: q - 32 as i8 (sdot is signed), elsewhere the unsigned q.
+      const int v = type == GgmlType::Q6_K && arm ? int(kb.q[e]) - 32 : int(kb.q[e]);
+      r.q[size_t(s * kQK_K + e)] = uint8_t(v);
+    }
+    for (int j = 0; j < kQK_K / kb.sub; ++j) {
+      r.scale.push_back(kb.scale[j]);
+      r.min.push_back(kb.min[j]);
+    }
+  }
+  return r;
+}
+
+}  // namespace
+
 PackedMatmulWeights pack_matmul_weights(GgmlType type, const uint8_t* rows, int64_t k, int64_t n, ScheduleClass cls) {
-  if (k <= 0 || k % kQK != 0 || n <= 0) fail("matmul weights: k ", k, " must be a positive multiple of 32, n ", n, " positive");
   PackedMatmulWeights p;
   p.format = matmul_format_for(type);
+  const bool kquant = type == GgmlType::Q4_K || type == GgmlType::Q5_K || type == GgmlType::Q6_K;
+  const int64_t align = kquant ? kQK_K : kQK;
+  if (k <= 0 || k % align != 0 || n <= 0)
+    fail("matmul weights: k ", k, " must be a positive multiple of ", align, " for ", traits(type).name, ", n ", n, " positive");
+  const bool arm = is_arm64(cls);
+  const bool nibbles = type == GgmlType::Q4_0 || type == GgmlType::Q4_K;
+  const bool has_min = type == GgmlType::Q4_K || type == GgmlType::Q5_K;
+  const int64_t R = matmul_tile_rows(cls);
   p.k = k;
   p.n = n;
-  const int64_t R = matmul_tile_rows(cls);
   p.tile_rows = R;
   p.tiles = (n + R - 1) / R;
-  const int64_t nb = k / kQK;
-  const bool q4 = p.format == MatmulWeightFormat::Q4_0;
-  const int64_t quads = q4 ? nb * 4 : nb * 8;  // groups of 4 bytes per row per tile
+  p.block = type == GgmlType::Q6_K ? 16 : 32;
+  const int64_t nwb = k / p.block;
+  const int64_t quads = nibbles ? nwb * 4 : k / 4;  // groups of 4 bytes per row per tile
+  // Padding rows hold zero weights: the zero point (or 0) and zero scales.
+  uint8_t pad = 0;
+  if (type == GgmlType::Q4_0) pad = 0x88;
+  else if (type == GgmlType::Q8_0 && !arm) pad = 128;
+  else if (type == GgmlType::Q6_K && !arm) pad = 32;
+  p.quants.assign(size_t(p.tiles * quads * R * 4), pad);
+  p.scales.assign(size_t(p.tiles * nwb * R), 0.0f);
+  if (has_min) p.mins.assign(size_t(p.tiles * nwb * R), 0.0f);
   const size_t row_size = row_bytes(type, k);
-  // x86's vpdpbusd multiplies u8 by i8, so Q8_0 weights are stored as q + 128 there.
-  const uint8_t q8_bias = is_arm64(cls) ? 0 : 128;
-  p.quants.assign(size_t(p.tiles * quads * R * 4), q4 ? 0x88 : q8_bias);  // padding rows: zero weights
-  p.scales.assign(size_t(p.tiles * nb * R), 0.0f);
   for (int64_t row = 0; row < n; ++row) {
     const int64_t tile = row / R, lane = row % R;
-    const uint8_t* src = rows + size_t(row) * row_size;
-    for (int64_t b = 0; b < nb; ++b) {
-      uint8_t* dst = p.quants.data() + size_t(tile * quads * R * 4) + size_t(lane * 4);
-      float& scale = p.scales[size_t((tile * nb + b) * R + lane)];
-      if (q4) {
-        Q4_0Block blk;
-        std::memcpy(&blk, src + b * sizeof(Q4_0Block), sizeof blk);
-        scale = fp16_to_f32(blk.d);
-        // GGUF already pairs element j (low nibble) with j + 16 (high nibble) in byte j:
-        // quad c takes bytes 4c..4c+3 of the block.
+    const RowInts ri = unpack_row(type, rows + size_t(row) * row_size, k, arm);
+    uint8_t* dst = p.quants.data() + size_t(tile * quads * R * 4) + size_t(lane * 4);
+    if (nibbles) {
+      // A 32-block is 4 quads; byte j of quad c: element 4c+j (low), 16+4c+j (high).
+      for (int64_t b = 0; b < nwb; ++b)
         for (int c = 0; c < 4; ++c)
-          for (int j = 0; j < 4; ++j) dst[size_t((b * 4 + c) * R * 4 + j)] = blk.qs[c * 4 + j];
-      } else {
-        Q8_0Block blk;
-        std::memcpy(&blk, src + b * sizeof(Q8_0Block), sizeof blk);
-        scale = fp16_to_f32(blk.d);
-        for (int c = 0; c < 8; ++c)
-          for (int j = 0; j < 4; ++j) dst[size_t((b * 8 + c) * R * 4 + j)] = uint8_t(uint8_t(blk.qs[c * 4 + j]) + q8_bias);
-      }
+          for (int j = 0; j < 4; ++j) {
+            const int64_t e = b * 32 + c * 4 + j;
+            dst[size_t((b * 4 + c) * R * 4 + j)] = uint8_t(ri.q[size_t(e)] | (ri.q[size_t(e + 16)] << 4));
+          }
+    } else {
+      for (int64_t e = 0; e < k; ++e) dst[size_t((e / 4) * R * 4 + e % 4)] = ri.q[size_t(e)];
+    }
+    for (int64_t b = 0; b < nwb; ++b) {
+      p.scales[size_t((tile * nwb + b) * R + lane)] = ri.scale[size_t(b)];
+      if (has_min) p.mins[size_t((tile * nwb + b) * R + lane)] = ri.min[size_t(b)];
     }
   }
   return p;

@@ -10,19 +10,22 @@
 
 namespace plm {
 
-enum class MatmulWeightFormat { Q8_0, Q4_0 };
+enum class MatmulWeightFormat { Q8_0, Q4_0, Q4_K, Q5_K, Q6_K };
 
 struct PackedMatmulWeights {
   MatmulWeightFormat format;
   int64_t k = 0, n = 0, tile_rows = 0, tiles = 0;
+  int64_t block = 32;           // elements per weight block (16 for Q6_K)
   std::vector<uint8_t> quants;  // [tiles][quads][tile_rows][4 bytes]
-  std::vector<float> scales;    // [tiles][k/32][tile_rows]
+  std::vector<float> scales;    // [tiles][k/block][tile_rows]
+  std::vector<float> mins;      // [tiles][k/block][tile_rows], Q4_K and Q5_K only
 };
 
-// The layout each source type is packed into (Q8_0 -> Q8_0, Q4_0 -> Q4_0).
+// The layout each source type is packed into (each keeps its own format).
 MatmulWeightFormat matmul_format_for(GgmlType source);
 
-// Packs n rows of k elements in GGUF block format `type` (Q8_0 or Q4_0) for the
+// Packs n rows of k elements in GGUF block format `type` (Q8_0, Q4_0, Q4_K, Q5_K,
+// Q6_K; k a multiple of 256 for the K-quants) for the
 // schedule class (tiles of matmul_tile_rows(cls) rows). Rows past n up to a whole
 // tile are zero. Throws on other types.
 PackedMatmulWeights pack_matmul_weights(GgmlType type, const uint8_t* rows, int64_t k, int64_t n, ScheduleClass cls);

@@ -158,54 +158,15 @@ void k4_scale_min(int j, const uint8_t* s, uint8_t* scale, uint8_t* min) {
 
 namespace {
 
-// Q4_K / Q5_K: 8 sub-blocks of 32 with 6-bit scale and min; value = d*sc*q - dmin*m.
-template <typename Block>
-void dq_q45_k(const void* src, float* y, int64_t nb) {
-  constexpr bool kFive = std::is_same_v<Block, Q5_KBlock>;
-  for (int64_t b = 0; b < nb; ++b) {
-    const auto& x = blocks<Block>(src)[b];
-    const float d = h(x.d), dmin = h(x.dmin);
-    const uint8_t* q = x.qs;
-    for (int j = 0; j < 4; ++j, q += 32) {
-      uint8_t sc, m;
-      k4_scale_min(2 * j, x.scales, &sc, &m);
-      const float d1 = d * sc, m1 = dmin * m;
-      k4_scale_min(2 * j + 1, x.scales, &sc, &m);
-      const float d2 = d * sc, m2 = dmin * m;
-      for (int l = 0; l < 32; ++l) {
-        int v = q[l] & 0x0f;
-        if constexpr (kFive) v += ((x.qh[l] >> (2 * j)) & 1) << 4;
-        *y++ = d1 * float(v) - m1;
-      }
-      for (int l = 0; l < 32; ++l) {
-        int v = q[l] >> 4;
-        if constexpr (kFive) v += ((x.qh[l] >> (2 * j + 1)) & 1) << 4;
-        *y++ = d2 * float(v) - m2;
-      }
-    }
-  }
-}
-
-// Q6_K: 6-bit quants (4 low bits in ql, 2 high bits in qh) offset 32, 16 int8 scales.
-void dq_q6_k(const void* src, float* y, int64_t nb) {
-  for (int64_t b = 0; b < nb; ++b) {
-    const auto& x = blocks<Q6_KBlock>(src)[b];
-    const float d = h(x.d);
-    const uint8_t* ql = x.ql;
-    const uint8_t* qh = x.qh;
-    const int8_t* sc = x.scales;
-    for (int half = 0; half < 2; ++half, y += 128, ql += 64, qh += 32, sc += 8) {
-      for (int l = 0; l < 32; ++l) {
-        const int is = l / 16;
-        const int q1 = int((ql[l] & 0x0f) | (((qh[l] >> 0) & 3) << 4)) - 32;
-        const int q2 = int((ql[l + 32] & 0x0f) | (((qh[l] >> 2) & 3) << 4)) - 32;
-        const int q3 = int((ql[l] >> 4) | (((qh[l] >> 4) & 3) << 4)) - 32;
-        const int q4 = int((ql[l + 32] >> 4) | (((qh[l] >> 6) & 3) << 4)) - 32;
-        y[l] = d * float(sc[is]) * float(q1);
-        y[l + 32] = d * float(sc[is + 2]) * float(q2);
-        y[l + 64] = d * float(sc[is + 4]) * float(q3);
-        y[l + 96] = d * float(sc[is + 6]) * float(q4);
-      }
+// Q4_K / Q5_K / Q6_K through their integer form (see unpack_k_block).
+void dq_k(GgmlType t, const void* src, float* y, int64_t nb) {
+  const size_t bytes = traits(t).block_bytes;
+  KBlockInts k;
+  for (int64_t b = 0; b < nb; ++b, y += kQK_K) {
+    unpack_k_block(t, static_cast<const uint8_t*>(src) + size_t(b) * bytes, &k);
+    for (int e = 0; e < kQK_K; ++e) {
+      const int s = e / k.sub;
+      y[e] = k.zero_point ? k.scale[s] * float(int(k.q[e]) - k.zero_point) : k.scale[s] * float(k.q[e]) - k.min[s];
     }
   }
 }
@@ -264,11 +225,70 @@ void dequantize_row(GgmlType t, const void* src, float* y, int64_t n) {
     case GgmlType::Q8_0: dq_q8_0(src, y, nb); return;
     case GgmlType::Q2_K: dq_q2_k(src, y, nb); return;
     case GgmlType::Q3_K: dq_q3_k(src, y, nb); return;
-    case GgmlType::Q4_K: dq_q45_k<Q4_KBlock>(src, y, nb); return;
-    case GgmlType::Q5_K: dq_q45_k<Q5_KBlock>(src, y, nb); return;
-    case GgmlType::Q6_K: dq_q6_k(src, y, nb); return;
+    case GgmlType::Q4_K:
+    case GgmlType::Q5_K:
+    case GgmlType::Q6_K: dq_k(t, src, y, nb); return;
     default: fail("cannot dequantise tensor type ", ggml_type_name(uint32_t(t)));
   }
+}
+
+void unpack_k_block(GgmlType t, const void* block, KBlockInts* k) {
+  if (t == GgmlType::Q4_K || t == GgmlType::Q5_K) {
+    // 4 chunks of 64: sub-block 2j is the low nibbles of qs[32j..32j+31], 2j+1 the high
+    // nibbles; Q5_K adds bit 2j / 2j+1 of qh[l] as the fifth bit.
+    const bool five = t == GgmlType::Q5_K;
+    Q5_KBlock x5;
+    Q4_KBlock x4;
+    const uint8_t *qs, *scales, *qh = nullptr;
+    uint16_t d, dmin;
+    if (five) {
+      std::memcpy(&x5, block, sizeof x5);
+      qs = x5.qs, scales = x5.scales, qh = x5.qh, d = x5.d, dmin = x5.dmin;
+    } else {
+      std::memcpy(&x4, block, sizeof x4);
+      qs = x4.qs, scales = x4.scales, d = x4.d, dmin = x4.dmin;
+    }
+    k->sub = 32;
+    k->zero_point = 0;
+    for (int j = 0; j < 8; ++j) {
+      uint8_t sc, m;
+      k4_scale_min(j, scales, &sc, &m);
+      k->scale[j] = fp16_to_f32(d) * float(sc);
+      k->min[j] = fp16_to_f32(dmin) * float(m);
+      const uint8_t* q = qs + 32 * (j / 2);
+      for (int l = 0; l < 32; ++l) {
+        int v = j % 2 ? q[l] >> 4 : q[l] & 0x0f;
+        if (five) v += ((qh[l] >> j) & 1) << 4;
+        k->q[32 * j + l] = uint8_t(v);
+      }
+    }
+    return;
+  }
+  if (t == GgmlType::Q6_K) {
+    // Two halves of 128: 4 low bits in ql, 2 high bits in qh; int8 scale per 16.
+    Q6_KBlock x;
+    std::memcpy(&x, block, sizeof x);
+    const float d = fp16_to_f32(x.d);
+    k->sub = 16;
+    k->zero_point = 32;
+    for (int s = 0; s < 16; ++s) {
+      k->scale[s] = d * float(x.scales[s]);
+      k->min[s] = 0;
+    }
+    for (int half = 0; half < 2; ++half) {
+      const uint8_t* ql = x.ql + 64 * half;
+      const uint8_t* qh = x.qh + 32 * half;
+      uint8_t* q = k->q + 128 * half;
+      for (int l = 0; l < 32; ++l) {
+        q[l] = uint8_t((ql[l] & 0x0f) | (((qh[l] >> 0) & 3) << 4));
+        q[l + 32] = uint8_t((ql[l + 32] & 0x0f) | (((qh[l] >> 2) & 3) << 4));
+        q[l + 64] = uint8_t((ql[l] >> 4) | (((qh[l] >> 4) & 3) << 4));
+        q[l + 96] = uint8_t((ql[l + 32] >> 4) | (((qh[l] >> 6) & 3) << 4));
+      }
+    }
+    return;
+  }
+  fail("unpack_k_block: ", traits(t).name, " is not a Q4_K/Q5_K/Q6_K type");
 }
 
 }  // namespace plm

@@ -53,6 +53,20 @@ size_t row_bytes(GgmlType t, int64_t n);
 // Decodes n elements (a multiple of the type's block size) from src into dst.
 void dequantize_row(GgmlType t, const void* src, float* dst, int64_t n);
 
+// A Q4_K, Q5_K or Q6_K super-block in integer form: element e has the value
+// scale[e / sub] * (q[e] - zero_point) - min[e / sub]. (Q4_K/Q5_K: 8 sub-blocks of
+// 32, zero point 0, q < 16 or 32; Q6_K: 16 sub-blocks of 16, zero point 32, no min.)
+// dequantize_row decodes these types through this, and the matmul weight layouts
+// repack from it, so the two cannot disagree.
+struct KBlockInts {
+  uint8_t q[kQK_K];
+  float scale[16];
+  float min[16];
+  int sub;         // elements per sub-block
+  int zero_point;
+};
+void unpack_k_block(GgmlType t, const void* block, KBlockInts* out);
+
 // Unpacks the 6-bit (scale, min) pair j of a Q4_K/Q5_K 12-byte scale array.
 void k4_scale_min(int j, const uint8_t* scales, uint8_t* scale, uint8_t* min);
 

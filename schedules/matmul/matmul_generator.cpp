@@ -1,20 +1,23 @@
-// The quantised matmul family: out[t][n] = sum_k W[n][k] * x[t][k] with W in Q8_0
-// or Q4_0 and x quantised per 32-block to int8 by `quantize_q8`. Integer dot
-// products per block, scaled by the weight and activation block scales.
+// The quantised matmul family: out[t][n] = sum_k W[n][k] * x[t][k] (+ bias[n]) with
+// W in Q8_0, Q4_0, Q4_K, Q5_K or Q6_K and x quantised per 32-block to int8 by
+// `quantize_q8`. Integer dot products per weight block, then
+//   block value = xd * (wd * (dot - z * sum x) - wm * sum x)
+// with the weight block's scale wd, its min wm (K-quants) and zero point z.
 //
 // Weight layout (written by compiler/layout/, described in docs/weight-layouts.md):
 // rows interleaved in tiles of R (matmul_tile_rows: 32 for AVX-512, else 16); within
 // a tile, for each group of 4 consecutive k the R rows' 4 bytes are adjacent, so each
 // 64-byte load feeds one vpdpbusd (16 int32 lanes = 16 rows) or four sdot (arm64):
 // w(j, row, quad, tile).
-//   Q8_0: quad q covers k = 4q..4q+3. x86 stores q+128 as u8 (vpdpbusd is u8 x i8),
-//         arm64 stores the i8 bit pattern.
-//   Q4_0: block b holds 4 quads of bytes; byte j of quad c has element 4c+j of the
-//         block in its low nibble and element 16+4c+j in its high nibble (u8 0..15).
-// Scales: wd(row, block, tile) f32, converted from f16 at compile time (Halide 14
-// emulates f16 -> f32, which costs more than the 4 bytes per block it saves).
-// The weights' zero point (128 for u8 Q8_0, 8 for Q4_0) is removed exactly with the
-// activation block sums xs: sum (q - z) x = dot - z * sum x.
+//   byte formats (Q8_0, Q5_K, Q6_K): quad c covers k = 4c..4c+3 of the block.
+//     Q8_0: x86 stores q+128 as u8 (vpdpbusd is u8 x i8, z = 128), arm64 the i8 q.
+//     Q5_K: q in 0..31.  Q6_K: blocks of 16; x86 stores q in 0..63 (z = 32), arm64
+//     stores q - 32 as i8.
+//   nibble formats (Q4_0, Q4_K): a 32-block is 4 quads of bytes; byte j of quad c
+//     holds element 4c+j in its low nibble and 16+4c+j in its high nibble. Q4_0 z = 8.
+// Scales and mins: wd(row, block, tile), wm(row, block, tile) f32, converted at
+// compile time (Halide 14 emulates f16 -> f32 at great cost). The zero point comes
+// off exactly in integers with the activation block sums.
 //
 // Two forms, as DESIGN.md asks: `decode` (any token count, one token at a time: the
 // GEMV that streams weights) and `prefill` (token count a multiple of 4: each weight
@@ -28,7 +31,7 @@ using namespace Halide::ConciseCasts;
 
 class MatMul : public Generator<MatMul> {
  public:
-  GeneratorParam<std::string> weight_type{"weight_type", "q8_0"};  // q8_0 | q4_0
+  GeneratorParam<std::string> weight_type{"weight_type", "q8_0"};  // q8_0 | q4_0 | q4_k | q5_k | q6_k
   GeneratorParam<std::string> schedule_class{"schedule_class", "x86-avx512-vnni"};
   GeneratorParam<int> k{"k", 256};  // input features, a multiple of 32
   GeneratorParam<int> n{"n", 256};  // output features
@@ -41,44 +44,61 @@ class MatMul : public Generator<MatMul> {
   Input<Buffer<float, 2>> xd{"xd"};     // [k/32][tokens] activation block scales
   Input<Buffer<int32_t, 2>> xs{"xs"};   // [k/32][tokens] activation block sums
   Output<Buffer<float, 2>> out{"out"};  // [n][tokens]
-  Input<Buffer<float, 1>>* bias = nullptr;  // [n], only with has_bias (after xs)
+  Input<Buffer<float, 3>>* wm = nullptr;    // block mins, Q4_K/Q5_K only (after xs)
+  Input<Buffer<float, 1>>* bias = nullptr;  // [n], only with has_bias (last input)
 
   void configure() {
+    const std::string wt = weight_type;
+    if (wt == "q4_k" || wt == "q5_k") wm = add_input<Buffer<float, 3>>("wm");
     if (has_bias) bias = add_input<Buffer<float, 1>>("bias");
   }
 
   void generate() {
     const plm::ScheduleClass cls = plm::parse_schedule_class(schedule_class);
-    const bool q4 = std::string(weight_type) == "q4_0";
-    plm::require(q4 || std::string(weight_type) == "q8_0", "weight_type must be q8_0 or q4_0");
+    const std::string wt = weight_type;
+    plm::require(wt == "q8_0" || wt == "q4_0" || wt == "q4_k" || wt == "q5_k" || wt == "q6_k",
+                 "weight_type must be q8_0, q4_0, q4_k, q5_k or q6_k");
     plm::require(int(k) % 32 == 0 && int(k) > 0, "k must be a positive multiple of 32");
     const bool u8_weights = !plm::is_arm64(cls);
     const bool prefill = std::string(form) == "prefill";
     plm::require(prefill || std::string(form) == "decode", "form must be decode or prefill");
+    const bool nibbles = wt == "q4_0" || wt == "q4_k";
+    const int B = wt == "q6_k" ? 16 : 32;  // weight block
+    const int zero_point = wt == "q4_0" ? 8 : (wt == "q8_0" && u8_weights) ? 128 : (wt == "q6_k" && u8_weights) ? 32 : 0;
     const int R = plm::matmul_tile_rows(cls);
-    const int nb = int(k) / 32, tiles = (int(n) + R - 1) / R;
+    const int nb = int(k) / 32, nwb = int(k) / B, tiles = (int(n) + R - 1) / R;
+    const int quads = nibbles ? nwb * 4 : nwb * (B / 4);
 
     // --- the algorithm ---
-    r = RDom(0, 4, 0, 8, "r");  // r.x: byte within a quad, r.y: quad within the 32-block
+    r = RDom(0, 4, 0, B / 4, "r");  // r.x: byte within a quad, r.y: quad within the block
     Expr wv;
-    int zero_point;
-    if (q4) {
+    if (nibbles) {
       // Low nibbles for quads 0-3, high nibbles for 4-7. u8 arithmetic throughout, so
       // that the widening-multiply pattern (vpdpbusd u8 x i8, sdot i8 x i8) survives.
       Expr byte = w(r.x, lane, b * 4 + r.y % 4, tile);
       Expr nib = select(r.y < 4, byte & cast<uint8_t>(15), byte >> cast<uint8_t>(4));
       wv = u8_weights ? i32(nib) : i32(cast<int8_t>(nib));
-      zero_point = 8;
     } else {
-      Expr byte = w(r.x, lane, b * 8 + r.y, tile);
+      Expr byte = w(r.x, lane, b * (B / 4) + r.y, tile);
       wv = u8_weights ? i32(byte) : i32(cast<int8_t>(byte));
-      zero_point = u8_weights ? 128 : 0;
     }
     dot(lane, tile, b, t) = 0;
-    dot(lane, tile, b, t) += wv * i32(xq(b * 32 + r.y * 4 + r.x, t));
-    rb = RDom(0, nb, "rb");
+    dot(lane, tile, b, t) += wv * i32(xq(b * B + r.y * 4 + r.x, t));
+    // Activation sums per weight block: the 32-block sums, or for 16-blocks computed here.
+    Func xsum("xsum");
+    if (B == 32) {
+      xsum(b, t) = xs(b, t);
+    } else {
+      RDom r16(0, 16, "r16");
+      xsum(b, t) = sum(i32(xq(b * 16 + r16, t)));
+      xsum.compute_root();
+    }
+    rb = RDom(0, nwb, "rb");
+    Expr xdv = xd(rb * B / 32, t);
+    Expr block = f32(dot(lane, tile, rb, t) - zero_point * xsum(rb, t)) * wd(lane, rb, tile);
+    if (wm) block -= f32(xsum(rb, t)) * (*wm)(lane, rb, tile);
     acc(lane, tile, t) = 0.0f;
-    acc(lane, tile, t) += f32(dot(lane, tile, rb, t) - zero_point * xs(rb, t)) * (xd(rb, t) * wd(lane, rb, tile));
+    acc(lane, tile, t) += xdv * block;
     Expr y = acc(o % R, o / R, t);
     out(o, t) = bias ? y + (*bias)(o) : y;
 
@@ -86,10 +106,10 @@ class MatMul : public Generator<MatMul> {
     schedule_matmul(cls, R, prefill);
 
     // Static shapes: strides fold into constants and the entry check validates buffers.
-    const int quads = q4 ? nb * 4 : nb * 8;
     w.dim(0).set_bounds(0, 4).dim(1).set_bounds(0, R).set_stride(4);
     w.dim(2).set_bounds(0, quads).set_stride(4 * R).dim(3).set_bounds(0, tiles).set_stride(4 * R * quads);
-    wd.dim(0).set_bounds(0, R).dim(1).set_bounds(0, nb).set_stride(R).dim(2).set_bounds(0, tiles).set_stride(R * nb);
+    wd.dim(0).set_bounds(0, R).dim(1).set_bounds(0, nwb).set_stride(R).dim(2).set_bounds(0, tiles).set_stride(R * nwb);
+    if (wm) wm->dim(0).set_bounds(0, R).dim(1).set_bounds(0, nwb).set_stride(R).dim(2).set_bounds(0, tiles).set_stride(R * nwb);
     xq.dim(0).set_bounds(0, k).dim(1).set_stride(k);
     xd.dim(0).set_bounds(0, nb).dim(1).set_stride(nb);
     xs.dim(0).set_bounds(0, nb).dim(1).set_stride(nb);
@@ -100,8 +120,8 @@ class MatMul : public Generator<MatMul> {
     xs.dim(1).set_min(0);
     out.dim(1).set_min(0);
     if (prefill) {
-      const int B = plm::kPrefillTokenBlock;
-      out.dim(1).set_extent((out.dim(1).extent() / B) * B);  // asserts a whole number of blocks
+      const int TB = plm::kPrefillTokenBlock;
+      out.dim(1).set_extent((out.dim(1).extent() / TB) * TB);  // asserts a whole number of blocks
     }
   }
 
