@@ -386,3 +386,60 @@ INSTANTIATE_TEST_SUITE_P(AllClasses, FloatMatmulKernel, ::testing::ValuesIn(test
 
 }  // namespace
 }  // namespace plm
+
+namespace plm {
+namespace {
+
+class EmbeddingKernel : public ::testing::TestWithParam<ClassInfo> {};
+
+// Rows come out bit-identical to the reference executor's dequantisation.
+TEST_P(EmbeddingKernel, RowsMatchReferenceExactly) {
+  const ClassInfo& c = GetParam();
+  if (const std::string why = cannot_run(c); !why.empty()) GTEST_SKIP() << why;
+  const ScheduleClass cls = *schedule_class_from_name(c.name);
+  std::mt19937 rng(3);
+  const int64_t k = 256, n = 100;
+  for (GgmlType type : {GgmlType::Q8_0, GgmlType::Q4_0, GgmlType::Q4_K, GgmlType::Q5_K, GgmlType::Q6_K, GgmlType::F32, GgmlType::F16}) {
+    std::vector<uint8_t> rows;
+    std::vector<uint8_t> in;
+    const std::vector<int32_t> ids = {0, 99, 17, 17, 42, 63, 64, 31, 32};
+    append(in, ids.data(), ids.size());
+    std::string wt;
+    if (type == GgmlType::F32 || type == GgmlType::F16) {
+      wt = type == GgmlType::F32 ? "f32" : "f16";
+      rows.resize(row_bytes(type, k) * size_t(n));
+      std::normal_distribution<float> normal;
+      for (int64_t i = 0; i < k * n; ++i) {
+        const float v = normal(rng);
+        if (type == GgmlType::F32) std::memcpy(&rows[size_t(i) * 4], &v, 4);
+        else {
+          const uint16_t h = f32_to_fp16(v);
+          std::memcpy(&rows[size_t(i) * 2], &h, 2);
+        }
+      }
+      const PackedFloatWeights p = pack_float_matmul_weights(type, rows.data(), k, n, cls);
+      append(in, p.data.data(), p.data.size());
+    } else {
+      wt = type_id(type);
+      rows = random_rows(type, k, n, rng);
+      const PackedMatmulWeights p = pack_matmul_weights(type, rows.data(), k, n, cls);
+      append(in, p.quants.data(), p.quants.size());
+      append(in, p.scales.data(), p.scales.size());
+      if (!p.mins.empty()) append(in, p.mins.data(), p.mins.size());
+    }
+    const auto ob = run_kernel(c, "embedding_" + wt + "_" + id_of(c.name), int32_t(ids.size()), in);
+    ASSERT_EQ(ob.size(), ids.size() * size_t(k) * 4) << wt;
+    std::vector<float> got(ids.size() * size_t(k)), want(static_cast<size_t>(k));
+    std::memcpy(got.data(), ob.data(), ob.size());
+    for (size_t t = 0; t < ids.size(); ++t) {
+      dequantize_row(type, rows.data() + size_t(ids[t]) * row_bytes(type, k), want.data(), k);
+      for (int64_t e = 0; e < k; ++e) ASSERT_EQ(got[t * size_t(k) + size_t(e)], want[size_t(e)]) << wt << " id " << ids[t] << " e " << e;
+    }
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(AllClasses, EmbeddingKernel, ::testing::ValuesIn(test::kClasses),
+                         [](const auto& i) { return id_of(i.param.name); });
+
+}  // namespace
+}  // namespace plm
