@@ -31,7 +31,7 @@ bool is_arm64(ScheduleClass c) {
 
 int matmul_tile_rows(ScheduleClass c) {
   switch (c) {
-    case ScheduleClass::X86Avx512Vnni: return 32;  // 2 zmm accumulators
+    case ScheduleClass::X86Avx512Vnni: return 64;  // 4 zmm accumulators
     case ScheduleClass::X86Avx2: return 16;        // 2 ymm
     default: return 16;                            // 4 NEON q registers
   }

@@ -149,9 +149,16 @@ class MatMul : public Generator<MatMul> {
       acc.compute_at(out, t).vectorize(lane);
       acc.update().vectorize(lane);
     }
-    if (tiles >= 4) out.parallel(oo);
+    if (tiles >= 16) {
+      // Tasks of 4 consecutive tiles: long sequential streams for the prefetcher.
+      Var ooo("ooo"), ooi("ooi");
+      out.split(oo, ooo, ooi, 4, TailStrategy::GuardWithIf).parallel(ooo);
+    } else if (tiles >= 4) {
+      out.parallel(oo);
+    }
     dot.compute_at(acc, rb.x).vectorize(lane);
     if (prefill) dot.unroll(t);
+
     switch (cls) {
       case ScheduleClass::X86Avx512Vnni:
       case ScheduleClass::Arm64Dotprod:
