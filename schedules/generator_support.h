@@ -9,6 +9,14 @@
 
 namespace plm {
 
+// IEEE half bits (u16) to f32, exactly, for finite values: the exponent rebias is a
+// multiply by 2^112. Halide 14 emulates f16 -> f32 casts at great cost.
+inline Halide::Expr widen_f16(Halide::Expr h) {
+  using namespace Halide;
+  Expr mag = reinterpret<float>(cast<uint32_t>(h & 0x7fff) << 13) * Expr(5.192296858534828e+33f);  // 2^112
+  return select((h & 0x8000) != 0, -mag, mag);
+}
+
 inline void require(bool ok, const std::string& msg) {
   if (!ok) {
     std::cerr << "pocketlm generator: " << msg << "\n";

@@ -90,6 +90,44 @@ QuantizedActs quantize_emulated(const std::vector<float>& x, int64_t k, int64_t 
   return a;
 }
 
+// Runs the reference executor's MatMul (with optional bias) on f32 activations.
+std::vector<float> reference_matmul(GgmlType type, const std::vector<uint8_t>& rows, int64_t k, int64_t n, const std::vector<float>& x,
+                                    int64_t T, const std::vector<float>* bias) {
+  TensorInfo w, xi, bi;
+  w.name = "w";
+  w.type = type;
+  w.ne = {k, n};
+  w.n_elements = k * n;
+  w.n_bytes = rows.size();
+  w.data = rows.data();
+  xi.name = "x";
+  xi.ne = {k, T};
+  xi.n_elements = k * T;
+  xi.n_bytes = x.size() * 4;
+  xi.data = reinterpret_cast<const uint8_t*>(x.data());
+  Graph g;
+  g.hp.n_vocab = T;
+  g.hp.n_ctx_train = T;
+  Value ids;
+  ids.kind = ValueKind::TokenIds;
+  g.token_ids = g.add_value(ids);
+  const int xv = g.add_op(OpKind::Embedding, {g.token_ids, g.add_weight(xi, {T, k})}, {kTokens, k}, "x");
+  std::vector<int> in = {xv, g.add_weight(w, {n, k})};
+  if (bias) {
+    bi.name = "b";
+    bi.ne = {n};
+    bi.n_elements = n;
+    bi.n_bytes = size_t(n) * 4;
+    bi.data = reinterpret_cast<const uint8_t*>(bias->data());
+    in.push_back(g.add_weight(bi, {n}));
+  }
+  g.logits = g.add_op(OpKind::MatMul, in, {kTokens, n}, "y");
+  ReferenceExecutor ex(g);
+  std::vector<int32_t> tokens(static_cast<size_t>(T));
+  for (int32_t t = 0; t < T; ++t) tokens[size_t(t)] = t;
+  return ex.eval(tokens);
+}
+
 struct MatmulCase {
   ClassInfo cls;
   int k, n;
@@ -170,31 +208,7 @@ TEST_P(MatmulKernel, MatchesExactEmulationAndReferenceExecutor) {
     }
 
     // Oracle B: the reference executor's MatMul on the f32 activations.
-    TensorInfo wt_info;
-    wt_info.name = "w";
-    wt_info.type = c.type;
-    wt_info.ne = {c.k, c.n};
-    wt_info.n_elements = int64_t(c.k) * c.n;
-    wt_info.n_bytes = rows.size();
-    wt_info.data = rows.data();
-    TensorInfo x_info;
-    x_info.name = "x";
-    x_info.ne = {c.k, T};
-    x_info.n_elements = int64_t(c.k) * T;
-    x_info.n_bytes = x.size() * 4;
-    x_info.data = reinterpret_cast<const uint8_t*>(x.data());
-    Graph g;
-    g.hp.n_vocab = T;
-    g.hp.n_ctx_train = T;
-    Value ids;
-    ids.kind = ValueKind::TokenIds;
-    g.token_ids = g.add_value(ids);
-    const int xv = g.add_op(OpKind::Embedding, {g.token_ids, g.add_weight(x_info, {T, c.k})}, {kTokens, c.k}, "x");
-    g.logits = g.add_op(OpKind::MatMul, {xv, g.add_weight(wt_info, {c.n, c.k})}, {kTokens, c.n}, "y");
-    ReferenceExecutor ref(g);
-    std::vector<int32_t> tokens(static_cast<size_t>(T));
-    for (int32_t t = 0; t < T; ++t) tokens[size_t(t)] = t;
-    const std::vector<float> y = ref.eval(tokens);
+    const std::vector<float> y = reference_matmul(c.type, rows, c.k, c.n, x, T, nullptr);
     for (int32_t t = 0; t < T; ++t) {
       double ab = 0, aa = 0, bb = 0;
       for (int64_t n = 0; n < c.n; ++n) {
@@ -255,44 +269,6 @@ TEST(KernelInstructions, EachClassUsesItsDotProductInstruction) {
 
 namespace plm {
 namespace {
-
-// Runs the reference executor's MatMul (with optional bias) on f32 activations.
-std::vector<float> reference_matmul(GgmlType type, const std::vector<uint8_t>& rows, int64_t k, int64_t n, const std::vector<float>& x,
-                                    int64_t T, const std::vector<float>* bias) {
-  TensorInfo w, xi, bi;
-  w.name = "w";
-  w.type = type;
-  w.ne = {k, n};
-  w.n_elements = k * n;
-  w.n_bytes = rows.size();
-  w.data = rows.data();
-  xi.name = "x";
-  xi.ne = {k, T};
-  xi.n_elements = k * T;
-  xi.n_bytes = x.size() * 4;
-  xi.data = reinterpret_cast<const uint8_t*>(x.data());
-  Graph g;
-  g.hp.n_vocab = T;
-  g.hp.n_ctx_train = T;
-  Value ids;
-  ids.kind = ValueKind::TokenIds;
-  g.token_ids = g.add_value(ids);
-  const int xv = g.add_op(OpKind::Embedding, {g.token_ids, g.add_weight(xi, {T, k})}, {kTokens, k}, "x");
-  std::vector<int> in = {xv, g.add_weight(w, {n, k})};
-  if (bias) {
-    bi.name = "b";
-    bi.ne = {n};
-    bi.n_elements = n;
-    bi.n_bytes = size_t(n) * 4;
-    bi.data = reinterpret_cast<const uint8_t*>(bias->data());
-    in.push_back(g.add_weight(bi, {n}));
-  }
-  g.logits = g.add_op(OpKind::MatMul, in, {kTokens, n}, "y");
-  ReferenceExecutor ex(g);
-  std::vector<int32_t> tokens(static_cast<size_t>(T));
-  for (int32_t t = 0; t < T; ++t) tokens[size_t(t)] = t;
-  return ex.eval(tokens);
-}
 
 class FloatMatmulKernel : public ::testing::TestWithParam<ClassInfo> {};
 

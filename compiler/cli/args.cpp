@@ -6,6 +6,8 @@
 #include <cstdio>
 #include <cmath>
 #include <cstring>
+#include <fstream>
+#include <sstream>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -86,6 +88,22 @@ std::string Args::positional(size_t i, const char* what) const {
 void Args::expect_positionals(size_t n, const char* usage) const {
   if (positionals_.size() < n) fail("pocketlm ", command_, ": missing arguments; usage: ", usage);
   if (positionals_.size() > n) fail("pocketlm ", command_, ": unexpected argument '", positionals_[n], "'; usage: ", usage);
+}
+
+std::string read_prompt(const Args& a) {
+  auto either = [&](const char* s, const char* l) -> std::optional<std::string> {
+    if (a.has(s) && a.has(l)) fail("pocketlm ", a.command(), ": give ", s, " or ", l, ", not both");
+    return a.value(s) ? a.value(s) : a.value(l);
+  };
+  const auto text = either("-p", "--prompt");
+  const auto file = either("-f", "--file");
+  if (bool(text) == bool(file)) fail("pocketlm ", a.command(), ": give exactly one of -p TEXT or -f FILE");
+  if (text) return *text;
+  std::ifstream in(*file, std::ios::binary);
+  if (!in) fail(*file, ": cannot open");
+  std::ostringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
 }
 
 std::vector<int32_t> parse_token_list(const std::string& text, const std::string& flag) {

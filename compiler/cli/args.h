@@ -16,6 +16,7 @@ class Args {
   Args(const std::string& command, const std::vector<std::string>& argv, const std::set<std::string>& value_flags,
        const std::set<std::string>& switches);
 
+  const std::string& command() const { return command_; }
   bool has(const std::string& flag) const { return values_.count(flag) || switches_on_.count(flag); }
   std::optional<std::string> value(const std::string& flag) const;
   std::string required(const std::string& flag, const char* what) const;
@@ -31,6 +32,10 @@ class Args {
   std::set<std::string> switches_on_;
   std::vector<std::string> positionals_;
 };
+
+// The text of -p/--prompt TEXT or -f/--file FILE (exactly one of them), the file's
+// bytes read as they are.
+std::string read_prompt(const Args& a);
 
 // "1,2,3" or "1 2 3" -> ids; errors name the flag.
 std::vector<int32_t> parse_token_list(const std::string& text, const std::string& flag);

@@ -1,7 +1,5 @@
 // `pocketlm run MODEL -p TEXT --reference`: generate text.
 #include <cstdio>
-#include <fstream>
-#include <sstream>
 
 #include "cli/args.h"
 #include "cli/commands.h"
@@ -53,22 +51,7 @@ int run_run(const std::vector<std::string>& argv) {
          {"--reference", "--no-bos", "--parse-special", "--ignore-eos"});
   a.expect_positionals(1, "pocketlm run MODEL -p TEXT --reference");
   const std::string model = a.positional(0, "MODEL");
-  auto either = [&](const char* s, const char* l) -> std::optional<std::string> {
-    if (a.has(s) && a.has(l)) fail("pocketlm run: give ", s, " or ", l, ", not both");
-    return a.value(s) ? a.value(s) : a.value(l);
-  };
-  const auto prompt_flag = either("-p", "--prompt");
-  const auto file_flag = either("-f", "--file");
-  if (bool(prompt_flag) == bool(file_flag)) fail("pocketlm run: give exactly one of -p TEXT or -f FILE");
-  std::string prompt;
-  if (prompt_flag) prompt = *prompt_flag;
-  else {
-    std::ifstream f(*file_flag, std::ios::binary);
-    if (!f) fail(*file_flag, ": cannot open prompt file");
-    std::ostringstream ss;
-    ss << f.rdbuf();
-    prompt = ss.str();
-  }
+  const std::string prompt = read_prompt(a);
   GenerateOptions opt;
   opt.max_tokens = int32_t(a.has("-n") ? a.integer("-n", 128, 0, 1 << 20) : a.integer("--n-predict", 128, 0, 1 << 20));
   if (auto s = a.value("--stop")) {

@@ -1,7 +1,5 @@
 // `pocketlm tokenize MODEL (-p TEXT | -f FILE) [--ids | --pieces] [--bos]`
 #include <cstdio>
-#include <fstream>
-#include <sstream>
 
 #include "cli/args.h"
 #include "cli/commands.h"
@@ -27,19 +25,8 @@ int run_tokenize(const std::vector<std::string>& argv) {
   Args a("tokenize", argv, {"-p", "--prompt", "-f", "--file", "--tokenizer"}, {"--ids", "--pieces", "--bos", "--parse-special"});
   a.expect_positionals(1, "pocketlm tokenize MODEL -p TEXT");
   const std::string model = a.positional(0, "MODEL");
-  const auto p = a.value("-p") ? a.value("-p") : a.value("--prompt");
-  const auto f = a.value("-f") ? a.value("-f") : a.value("--file");
-  if (bool(p) == bool(f)) fail("pocketlm tokenize: give exactly one of -p TEXT or -f FILE");
   if (a.has("--ids") && a.has("--pieces")) fail("pocketlm tokenize: give --ids or --pieces, not both");
-  std::string text;
-  if (p) text = *p;
-  else {
-    std::ifstream in(*f, std::ios::binary);
-    if (!in) fail(*f, ": cannot open");
-    std::ostringstream ss;
-    ss << in.rdbuf();
-    text = ss.str();
-  }
+  const std::string text = read_prompt(a);
   const ModelFile mf = open_model_file(model, a.value("--tokenizer").value_or(""));
   const Tokenizer tok(vocab_from_metadata(mf.meta, model));
   const std::vector<int32_t> ids = tok.encode(text, a.has("--bos"), a.has("--parse-special"));

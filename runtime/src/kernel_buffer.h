@@ -15,21 +15,15 @@ struct KernelBuffer {
   halide_dimension_t dims[4]{};
 
   template <typename T>
-  KernelBuffer(const T* host, std::initializer_list<int32_t> extents) {
-    buf.host = reinterpret_cast<uint8_t*>(const_cast<T*>(host));
-    buf.type = type_of<T>();
-    buf.dimensions = int32_t(extents.size());
-    buf.dim = dims;
-    int32_t stride = 1, d = 0;
-    for (int32_t e : extents) {
-      dims[d++] = halide_dimension_t{0, e, stride, 0};
-      stride *= e;
-    }
-  }
+  KernelBuffer(const T* host, std::initializer_list<int32_t> extents)
+      : KernelBuffer(const_cast<T*>(host), type_of<T>(), std::vector<int32_t>(extents)) {}
   KernelBuffer(void* host, halide_type_t type, const std::vector<int32_t>& extents) {
     buf.host = static_cast<uint8_t*>(host);
     buf.type = type;
-    buf.dimensions = int32_t(extents.size());
+    // More dimensions than a kernel takes: describe none, so the kernel's entry check
+    // reports the mismatch instead of this writing past dims[].
+    buf.dimensions = extents.size() <= 4 ? int32_t(extents.size()) : 0;
+    if (buf.dimensions == 0) return;
     buf.dim = dims;
     int32_t stride = 1, d = 0;
     for (int32_t e : extents) {

@@ -13,10 +13,6 @@ namespace {
 using namespace Halide;
 using namespace Halide::ConciseCasts;
 
-Expr widen_f16(Expr h) {
-  Expr mag = reinterpret<float>(u32(h & 0x7fff) << 13) * Expr(5.192296858534828e+33f);  // 2^112
-  return select((h & 0x8000) != 0, -mag, mag);
-}
 
 class Attention : public Generator<Attention> {
  public:
@@ -37,8 +33,8 @@ class Attention : public Generator<Attention> {
     const int group = H / KVH;
     Var i("i"), d("d"), h("h"), j("j"), t("t"), u("u");
     Func kf("kf"), vf("vf"), score("score"), mx("mx"), e("e"), den("den"), num("num");
-    kf(i, j) = widen_f16(k(i, j));
-    vf(i, j) = widen_f16(v(i, j));
+    kf(i, j) = plm::widen_f16(k(i, j));
+    vf(i, j) = plm::widen_f16(v(i, j));
     RDom rd(0, D, "rd");
     score(j, h, t) = 0.0f;
     score(j, h, t) += q(h * D + rd, t) * kf((h / group) * D + rd, j);

@@ -10,10 +10,6 @@ namespace {
 using namespace Halide;
 using namespace Halide::ConciseCasts;
 
-Expr widen_f16(Expr h) {
-  Expr mag = reinterpret<float>(u32(h & 0x7fff) << 13) * Expr(5.192296858534828e+33f);  // 2^112
-  return select((h & 0x8000) != 0, -mag, mag);
-}
 
 class Embedding : public Generator<Embedding> {
  public:
@@ -46,7 +42,7 @@ class Embedding : public Generator<Embedding> {
     Expr value;
     if (wt == "f32" || wt == "f16") {
       Expr x = (*w)(lane, e, tile);
-      value = wt == "f16" ? widen_f16(x) : x;
+      value = wt == "f16" ? plm::widen_f16(x) : x;
       w->dim(0).set_bounds(0, R).dim(1).set_bounds(0, k).set_stride(R).dim(2).set_bounds(0, tiles).set_stride(R * int(k));
     } else {
       const bool nibbles = wt == "q4_0" || wt == "q4_k";

@@ -14,10 +14,6 @@ namespace {
 using namespace Halide;
 using namespace Halide::ConciseCasts;
 
-Expr widen_f16(Expr h) {
-  Expr mag = reinterpret<float>(u32(h & 0x7fff) << 13) * Expr(5.192296858534828e+33f);  // 2^112
-  return select((h & 0x8000) != 0, -mag, mag);
-}
 
 class MatMulFloat : public Generator<MatMulFloat> {
  public:
@@ -49,7 +45,7 @@ class MatMulFloat : public Generator<MatMulFloat> {
     Var lane("lane"), tile("tile"), t("t"), o("o"), oo("oo"), oi("oi"), to("to"), ti("ti"), u("u");
     RDom rk(0, k, "rk");
     Func acc("acc");
-    Expr wv = f16 ? widen_f16(w(lane, rk, tile)) : Expr(w(lane, rk, tile));
+    Expr wv = f16 ? plm::widen_f16(w(lane, rk, tile)) : Expr(w(lane, rk, tile));
     acc(lane, tile, t) = 0.0f;
     acc(lane, tile, t) += wv * x(rk, t);
     Expr y = acc(o % R, o / R, t);
