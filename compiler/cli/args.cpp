@@ -8,8 +8,6 @@
 #include <cstring>
 #include <fstream>
 #include <sstream>
-#include <sys/stat.h>
-#include <unistd.h>
 
 #include "error.h"
 
@@ -124,25 +122,6 @@ std::vector<int32_t> parse_token_list(const std::string& text, const std::string
   }
   if (ids.empty()) fail(flag, ": no token ids given");
   return ids;
-}
-
-void write_file_atomically(const std::string& path, const void* data, size_t n, bool overwrite) {
-  struct stat st {};
-  if (!overwrite && ::stat(path.c_str(), &st) == 0) fail(path, ": already exists; pass --force to overwrite it");
-  const std::string tmp = path + ".tmp." + std::to_string(::getpid());
-  FILE* f = std::fopen(tmp.c_str(), "wb");
-  if (!f) fail(path, ": cannot create: ", std::strerror(errno));
-  const bool ok = std::fwrite(data, 1, n, f) == n;
-  const bool closed = std::fclose(f) == 0;
-  if (!ok || !closed) {
-    std::remove(tmp.c_str());
-    fail(path, ": write failed (disk full?)");
-  }
-  if (std::rename(tmp.c_str(), path.c_str()) != 0) {
-    const int e = errno;
-    std::remove(tmp.c_str());
-    fail(path, ": cannot rename into place: ", std::strerror(e));
-  }
 }
 
 }  // namespace plm

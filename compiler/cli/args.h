@@ -40,8 +40,4 @@ std::string read_prompt(const Args& a);
 // "1,2,3" or "1 2 3" -> ids; errors name the flag.
 std::vector<int32_t> parse_token_list(const std::string& text, const std::string& flag);
 
-// Writes bytes to path via a temporary file and rename. Refuses to replace an existing
-// file unless overwrite is set, so nothing the user had is lost silently.
-void write_file_atomically(const std::string& path, const void* data, size_t n, bool overwrite);
-
 }  // namespace plm

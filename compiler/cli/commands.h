@@ -18,11 +18,13 @@ int run_logits(const std::vector<std::string>& args);
 int run_run(const std::vector<std::string>& args);
 int run_tokenize(const std::vector<std::string>& args);
 int run_socs(const std::vector<std::string>& args);
+int run_compile(const std::vector<std::string>& args);
 
 extern const char kInspectHelp[];
 extern const char kLogitsHelp[];
 extern const char kRunHelp[];
 extern const char kTokenizeHelp[];
 extern const char kSocsHelp[];
+extern const char kCompileHelp[];
 
 }  // namespace plm

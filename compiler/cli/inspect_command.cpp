@@ -1,8 +1,10 @@
 // `pocketlm inspect MODEL`: what is in a model file and the graph built from it.
 #include <cstdio>
+#include <cstring>
 #include <sstream>
 
 #include "cli/args.h"
+#include "bundle.h"
 #include "cli/commands.h"
 #include "import/model_file.h"
 #include "models/model_graph.h"
@@ -17,7 +19,9 @@ const char kInspectHelp[] =
     "hyperparameters, the tensor table (name, type, shape in GGML order, bytes) and the\n"
     "graph IR the compiler lowers.\n"
     "\n"
-    "MODEL is a GGUF file (v2 or v3) or a llama2.c checkpoint (.bin).\n"
+    "MODEL is a GGUF file (v2 or v3), a llama2.c checkpoint (.bin), or a bundle\n"
+    "(.plm, from pocketlm compile), which is fully verified first (checksums, bounds,\n"
+    "this CPU's features).\n"
     "  --tokenizer TOK.bin   llama2.c tokenizer (default: <stem>.tok*.bin or tokenizer.bin beside MODEL)\n"
     "  --no-metadata         skip the metadata listing\n"
     "  --no-tensors          skip the tensor table\n"
@@ -34,9 +38,53 @@ static std::string human_bytes(uint64_t b) {
   return buf;
 }
 
+static bool is_bundle(const std::string& path) {
+  char magic[8] = {};
+  if (std::FILE* f = std::fopen(path.c_str(), "rb")) {
+    const size_t n = std::fread(magic, 1, 8, f);
+    std::fclose(f);
+    return n == 8 && std::memcmp(magic, kBundleMagic, 8) == 0;
+  }
+  return false;
+}
+
+static int inspect_bundle(const std::string& path, bool tensors) {
+  const auto b = Bundle::open(path, nullptr);  // may be for another SoC
+  const std::string why = b->cannot_run_on(host_cpu_features());
+  const bundle::Bundle& m = b->meta();
+  const auto& req = *m.requirements();
+  const auto& hp = *m.hparams();
+  std::string feats;
+  if (req.features())
+    for (const auto* f : *req.features()) feats += (feats.empty() ? "" : ",") + f->str();
+  std::printf("bundle:   %s (%s), format v%u, verified\n", path.c_str(), human_bytes(b->file_size()).c_str(), kBundleFormatVersion);
+  std::printf("from:     %s by %s\n", m.source() ? m.source()->c_str() : "?", m.generator() ? m.generator()->c_str() : "?");
+  std::printf("soc:      %s (%s kernels, %s), needs %s\n", req.soc()->c_str(), req.schedule_class()->c_str(), req.arch()->c_str(),
+              feats.c_str());
+  std::printf("model:    %s '%s': n_vocab %lld, n_embd %lld, %lld layers, n_ff %lld, heads %lld/%lld, head_dim %lld\n",
+              hp.arch()->c_str(), hp.name() ? hp.name()->c_str() : "", (long long)hp.n_vocab(), (long long)hp.n_embd(),
+              (long long)hp.n_layer(), (long long)hp.n_ff(), (long long)hp.n_head(), (long long)hp.n_head_kv(), (long long)hp.head_dim());
+  for (const auto* s : *m.sections())
+    std::printf("section:  %-8s at %llu, %s, crc32c %08x\n", s->name()->c_str(), (unsigned long long)s->offset(),
+                human_bytes(s->size()).c_str(), s->crc32());
+  std::printf("this CPU: %s\n", why.empty() ? "has every feature the kernels need" : why.c_str());
+  std::printf("contents: vocabulary and weights; no execution plan or kernels yet (issue #4)\n");
+  if (tensors) {
+    std::printf("\ntensors:\n  %-36s %-6s %-14s %5s %12s\n", "name", "format", "k x n", "tile", "bytes");
+    for (const auto* t : *m.tensors()) {
+      char shape[32];
+      std::snprintf(shape, sizeof shape, "%lld x %lld", (long long)t->k(), (long long)t->n());
+      std::printf("  %-36s %-6s %-14s %5d %12llu\n", t->name()->c_str(), bundle::EnumNameWeightFormat(t->format()), shape, t->tile_rows(),
+                  (unsigned long long)(t->quants()->size() + t->scales()->size() + t->mins()->size()));
+    }
+  }
+  return 0;
+}
+
 int run_inspect(const std::vector<std::string>& argv) {
   Args a("inspect", argv, {"--tokenizer"}, {"--no-metadata", "--no-tensors", "--no-graph"});
   a.expect_positionals(1, "pocketlm inspect MODEL");
+  if (is_bundle(a.positional(0, "MODEL"))) return inspect_bundle(a.positional(0, "MODEL"), !a.has("--no-tensors"));
   const ModelFile mf = open_model_file(a.positional(0, "MODEL"), a.value("--tokenizer").value_or(""));
   std::printf("file:    %s\nformat:  %s\ntensors: %zu (%s)\n", mf.path.c_str(), mf.format.c_str(), mf.tensors.size(),
               human_bytes(mf.total_tensor_bytes()).c_str());

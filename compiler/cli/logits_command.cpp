@@ -5,6 +5,7 @@
 
 #include "cli/args.h"
 #include "cli/commands.h"
+#include "support/output_file.h"
 #include "import/model_file.h"
 #include "models/model_graph.h"
 #include "reference/reference_executor.h"
@@ -57,7 +58,7 @@ int run_logits(const std::vector<std::string>& argv) {
   std::fprintf(stderr, "pocketlm logits: %zu tokens through %s (%s, %lld layers) on the reference executor\n", tokens.size(),
                model.c_str(), g.hp.arch.c_str(), (long long)g.hp.n_layer);
   const std::vector<float> logits = ex.eval(tokens);
-  write_file_atomically(out, logits.data(), logits.size() * sizeof(float), a.has("--force"));
+  write_file_atomically(out, {{logits.data(), logits.size() * sizeof(float)}}, a.has("--force"));
   std::fprintf(stderr, "pocketlm logits: wrote %s [%zu][%lld] float32\n", out.c_str(), tokens.size(), (long long)g.hp.n_vocab);
   return 0;
 }

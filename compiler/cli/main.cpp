@@ -12,6 +12,7 @@ namespace {
 
 const plm::Command kCommands[] = {
     {"socs", "list the SoCs kernels can be specialised for", plm::kSocsHelp, plm::run_socs},
+    {"compile", "write a bundle for one SoC (weights, vocabulary; no kernels yet)", plm::kCompileHelp, plm::run_compile},
     {"inspect", "show a model file: metadata, hparams, tensors, graph", plm::kInspectHelp, plm::run_inspect},
     {"run", "generate text from a prompt (reference executor)", plm::kRunHelp, plm::run_run},
     {"tokenize", "show how a model's tokenizer splits text", plm::kTokenizeHelp, plm::run_tokenize},

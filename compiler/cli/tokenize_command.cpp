@@ -2,6 +2,7 @@
 #include <cstdio>
 
 #include "cli/args.h"
+#include "bundle.h"
 #include "cli/commands.h"
 #include "error.h"
 #include "import/model_file.h"
@@ -10,7 +11,7 @@
 namespace plm {
 
 const char kTokenizeHelp[] =
-    "usage: pocketlm tokenize MODEL (-p TEXT | -f FILE) [--ids | --pieces] [--bos] [--parse-special]\n"
+    "usage: pocketlm tokenize MODEL|BUNDLE.plm (-p TEXT | -f FILE) [--ids | --pieces] [--bos] [--parse-special]\n"
     "\n"
     "Tokenizes the text (the file's bytes exactly, with -f) with the model's tokenizer.\n"
     "  --ids              print only the ids, space-separated on one line (default prints id and piece per line)\n"
@@ -27,8 +28,15 @@ int run_tokenize(const std::vector<std::string>& argv) {
   const std::string model = a.positional(0, "MODEL");
   if (a.has("--ids") && a.has("--pieces")) fail("pocketlm tokenize: give --ids or --pieces, not both");
   const std::string text = read_prompt(a);
-  const ModelFile mf = open_model_file(model, a.value("--tokenizer").value_or(""));
-  const Tokenizer tok(vocab_from_metadata(mf.meta, model));
+  // A bundle carries its vocabulary; a model file has it in its metadata.
+  std::unique_ptr<Tokenizer> tokp;
+  if (model.size() > 4 && model.substr(model.size() - 4) == ".plm") {
+    tokp = std::make_unique<Tokenizer>(Bundle::open(model)->vocab());
+  } else {
+    const ModelFile mf = open_model_file(model, a.value("--tokenizer").value_or(""));
+    tokp = std::make_unique<Tokenizer>(vocab_from_metadata(mf.meta, model));
+  }
+  const Tokenizer& tok = *tokp;
   const std::vector<int32_t> ids = tok.encode(text, a.has("--bos"), a.has("--parse-special"));
   if (a.has("--ids")) {
     for (size_t i = 0; i < ids.size(); ++i) std::printf("%s%d", i ? " " : "", ids[i]);

@@ -9,7 +9,7 @@
 
 #include "import/metadata.h"
 #include "quant/ggml_types.h"
-#include "support/mapped_file.h"
+#include "mapped_file.h"
 
 namespace plm {
 

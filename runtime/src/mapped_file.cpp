@@ -1,4 +1,4 @@
-#include "support/mapped_file.h"
+#include "mapped_file.h"
 
 #include <cerrno>
 #include <cstring>

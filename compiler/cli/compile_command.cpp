@@ -1,0 +1,55 @@
+// `pocketlm compile MODEL --soc NAME -o OUT.plm`
+#include <chrono>
+#include <cstdio>
+
+#include "bundle/bundle_writer.h"
+#include "cli/args.h"
+#include "cli/commands.h"
+#include "error.h"
+#include "import/model_file.h"
+#include "models/model_graph.h"
+
+namespace plm {
+
+const char kCompileHelp[] =
+    "usage: pocketlm compile MODEL --soc NAME -o OUT.plm [--force] [--tokenizer TOK.bin]\n"
+    "\n"
+    "Writes a bundle for one SoC: the model's hyperparameters and vocabulary, and every\n"
+    "weight repacked into the layout of that SoC's kernels (docs/weight-layouts.md),\n"
+    "checksummed, page-aligned, ready to be mapped read-only.\n"
+    "\n"
+    "Not yet in the bundle: the execution plan and the kernel library (issue #4), so a\n"
+    "bundle can be inspected, verified and tokenized with, but not run.\n"
+    "\n"
+    "  --soc NAME        a catalog name (pocketlm socs) or `host`\n"
+    "  -o, --output OUT  the bundle to write (refuses to replace a file without --force)\n"
+    "  --force           overwrite OUT\n"
+    "  --tokenizer T.bin llama2.c tokenizer (llama2.c checkpoints only)\n"
+    "\n"
+    "example: pocketlm compile ../shared/testdata/models/synth-llama-Q4_0.gguf --soc host -o synth.plm\n";
+
+int run_compile(const std::vector<std::string>& argv) {
+  Args a("compile", argv, {"--soc", "-o", "--output", "--tokenizer"}, {"--force"});
+  a.expect_positionals(1, "pocketlm compile MODEL --soc NAME -o OUT.plm");
+  const std::string model = a.positional(0, "MODEL");
+  const SocProfile soc = find_soc(a.required("--soc", "NAME (see pocketlm socs)"));
+  if (a.has("-o") && a.has("--output")) fail("pocketlm compile: give -o or --output, not both");
+  const std::string out = a.value("-o") ? *a.value("-o") : a.required("--output", "OUT.plm (-o)");
+  const auto t0 = std::chrono::steady_clock::now();
+  const ModelFile mf = open_model_file(model, a.value("--tokenizer").value_or(""));
+  const Graph g = build_graph(mf);
+  std::fprintf(stderr, "pocketlm compile: %s (%s, %lld layers, %s) for %s (%s kernels)\n", model.c_str(), g.hp.arch.c_str(),
+               (long long)g.hp.n_layer, mf.format.c_str(), soc.name.c_str(), schedule_class_name(soc.schedule));
+  const BundleStats st = write_bundle(mf, g, soc, out, a.has("--force"), [](size_t done, size_t total, const std::string& name) {
+    std::fprintf(stderr, "\r  weights %zu/%zu %-40s", done, total, name.c_str());
+    if (done == total) std::fprintf(stderr, "\n");
+  });
+  const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  std::fprintf(stderr, "pocketlm compile: wrote %s: %.2f MiB (%zu tensors, %.2f MiB of weights) in %.2f s\n", out.c_str(),
+               double(st.file_bytes) / (1 << 20), st.tensors, double(st.weight_bytes) / (1 << 20), secs);
+  std::fprintf(stderr, "  roofline decode estimate for %s: %.0f tok/s (%.0f GB/s / %.1f MiB of weights per token)\n", soc.name.c_str(),
+               soc.dram_gbps * 1e9 / double(st.weight_bytes), soc.dram_gbps, double(st.weight_bytes) / (1 << 20));
+  return 0;
+}
+
+}  // namespace plm

@@ -1,0 +1,150 @@
+#include "bundle.h"
+
+#include <cstring>
+
+#include "crc32.h"
+#include "error.h"
+
+namespace plm {
+
+bool expected_span_sizes(bundle::WeightFormat f, int64_t k, int64_t n, int32_t R, TensorSpanSizes* out) {
+  using F = bundle::WeightFormat;
+  if (k <= 0 || n <= 0 || R <= 0 || k > (int64_t(1) << 24) || n > (int64_t(1) << 24) || R > 256) return false;
+  const uint64_t tiles = uint64_t((n + R - 1) / R), rows = tiles * uint64_t(R);
+  *out = {0, 0, 0};
+  switch (f) {
+    case F::F32: out->quants = rows * uint64_t(k) * 4; return true;
+    case F::F16: out->quants = rows * uint64_t(k) * 2; return true;
+    case F::Q8_0:
+    case F::Q4_0:
+      if (k % 32) return false;
+      out->quants = rows * uint64_t(k) / (f == F::Q4_0 ? 2 : 1);
+      out->scales = rows * uint64_t(k / 32) * 4;
+      return true;
+    case F::Q4_K:
+    case F::Q5_K:
+      if (k % 256) return false;
+      out->quants = rows * uint64_t(k) / (f == F::Q4_K ? 2 : 1);
+      out->scales = out->mins = rows * uint64_t(k / 32) * 4;
+      return true;
+    case F::Q6_K:
+      if (k % 256) return false;
+      out->quants = rows * uint64_t(k);
+      out->scales = rows * uint64_t(k / 16) * 4;
+      return true;
+  }
+  return false;
+}
+
+namespace {
+
+bool span_inside(uint64_t offset, uint64_t size, uint64_t limit) { return offset <= limit && size <= limit - offset; }
+
+}  // namespace
+
+std::unique_ptr<Bundle> Bundle::open(const std::string& path, const CpuFeatures* cpu) {
+  std::unique_ptr<Bundle> b(new Bundle());
+  b->file_ = std::make_shared<MappedFile>(path);
+  const uint8_t* base = b->file_->data();
+  const uint64_t size = b->file_->size();
+  auto bad = [&](auto&&... what) { fail(path, ": not a valid pocketlm bundle: ", what...); };
+
+  // 1. The fixed header.
+  if (size < sizeof(BundleHeader)) bad(size, " bytes is shorter than the header");
+  BundleHeader h;
+  std::memcpy(&h, base, sizeof h);
+  if (std::memcmp(h.magic, kBundleMagic, 8) != 0) bad("bad magic (is this a .plm bundle?)");
+  if (h.version != kBundleFormatVersion)
+    fail(path, ": bundle format version ", h.version, ", but this runtime reads version ", kBundleFormatVersion,
+         ": recompile the model with a matching pocketlm");
+  if (h.header_size != sizeof(BundleHeader)) bad("header size ", h.header_size);
+  if (h.file_size != size) bad("the header says ", h.file_size, " bytes but the file has ", size, " (truncated or appended to)");
+  // 2. The metadata flatbuffer: in bounds, unchanged, well formed.
+  if (!span_inside(h.meta_offset, h.meta_size, size) || h.meta_offset < sizeof(BundleHeader) || h.meta_size < 8 ||
+      h.meta_offset % 8 != 0)
+    bad("metadata at ", h.meta_offset, " (", h.meta_size, " bytes) is outside the file or misaligned");
+  const uint8_t* meta = base + h.meta_offset;
+  if (crc32c(meta, size_t(h.meta_size)) != h.meta_crc32) bad("metadata checksum mismatch (the file is corrupted)");
+  flatbuffers::Verifier verifier(meta, size_t(h.meta_size), /*max_depth=*/16, /*max_tables=*/4000000);
+  if (!bundle::VerifyBundleBuffer(verifier)) bad("metadata fails flatbuffer verification");
+  b->meta_ = bundle::GetBundle(meta);
+  const bundle::Bundle& m = *b->meta_;
+  if (!m.requirements() || !m.hparams() || !m.vocab() || !m.tensors() || !m.sections()) bad("metadata lacks a required table");
+
+  // 3. Sections: page-aligned, after the metadata, inside the file, checksums match.
+  const bundle::Section* weights = nullptr;
+  for (const bundle::Section* s : *m.sections()) {
+    const std::string name = s->name() ? s->name()->str() : "";
+    if (s->offset() % kBundlePage != 0 || s->offset() < h.meta_offset + h.meta_size || !span_inside(s->offset(), s->size(), size))
+      bad("section '", name, "' at ", s->offset(), " (", s->size(), " bytes) is misplaced");
+    if (crc32c(base + s->offset(), size_t(s->size())) != s->crc32()) bad("section '", name, "' checksum mismatch (the file is corrupted)");
+    if (name == "weights") weights = s;
+  }
+  if (!weights) bad("no weights section");
+
+  // 5. Tables agree with each other and every tensor lies inside the weights section.
+  const bundle::HParams& hp = *m.hparams();
+  const bundle::Vocab& v = *m.vocab();
+  if (!v.pieces() || int64_t(v.pieces()->size()) != hp.n_vocab())
+    bad("vocabulary has ", v.pieces() ? v.pieces()->size() : 0, " pieces but n_vocab is ", hp.n_vocab());
+  if ((v.scores() && v.scores()->size() != v.pieces()->size()) || (v.types() && v.types()->size() != v.pieces()->size()))
+    bad("vocabulary scores/types do not match its pieces");
+  const uint8_t* wbase = base + weights->offset();
+  for (const bundle::Tensor* t : *m.tensors()) {
+    const std::string name = t->name() ? t->name()->str() : "";
+    TensorSpanSizes want;
+    if (!t->quants() || !t->scales() || !t->mins() || !expected_span_sizes(t->format(), t->k(), t->n(), t->tile_rows(), &want))
+      bad("tensor '", name, "' has an impossible shape or format");
+    const bundle::Span* spans[3] = {t->quants(), t->scales(), t->mins()};
+    const uint64_t sizes[3] = {want.quants, want.scales, want.mins};
+    for (int i = 0; i < 3; ++i) {
+      if (spans[i]->size() != sizes[i] || !span_inside(spans[i]->offset(), spans[i]->size(), weights->size()) ||
+          spans[i]->offset() % 64 != 0)
+        bad("tensor '", name, "' data span ", i, " (", spans[i]->offset(), "+", spans[i]->size(), ") is out of place");
+    }
+    TensorView tv{t, wbase + t->quants()->offset(), want.scales ? reinterpret_cast<const float*>(wbase + t->scales()->offset()) : nullptr,
+                  want.mins ? reinterpret_cast<const float*>(wbase + t->mins()->offset()) : nullptr};
+    b->tensors_.emplace_back(name, tv);
+  }
+  // 6. This CPU can run the kernels.
+  if (cpu)
+    if (const std::string why = b->cannot_run_on(*cpu); !why.empty()) fail(path, ": ", why);
+  return b;
+}
+
+std::string Bundle::cannot_run_on(const CpuFeatures& cpu) const {
+  const bundle::Requirements& req = *meta_->requirements();
+  const std::string arch = req.arch() ? req.arch()->str() : "";
+  const std::string soc = req.soc() ? req.soc()->str() : "?";
+  if (arch != cpu.arch) return "compiled for " + arch + " (SoC " + soc + "), but this CPU is " + cpu.arch;
+  std::string missing;
+  if (req.features())
+    for (const auto* f : *req.features())
+      if (!cpu.has(f->str())) missing += (missing.empty() ? "" : ", ") + f->str();
+  if (!missing.empty()) return "compiled for " + soc + ", whose kernels need CPU features this CPU lacks: " + missing;
+  return "";
+}
+
+const Bundle::TensorView* Bundle::find_tensor(const std::string& name) const {
+  for (const auto& [n, v] : tensors_)
+    if (n == name) return &v;
+  return nullptr;
+}
+
+Vocab Bundle::vocab() const {
+  const bundle::Vocab& bv = *meta_->vocab();
+  Vocab v;
+  v.kind = TokenizerKind::Spm;
+  for (const auto* p : *bv.pieces()) v.pieces.push_back(p->str());
+  if (bv.scores()) v.scores.assign(bv.scores()->begin(), bv.scores()->end());
+  if (bv.types())
+    for (int8_t t : *bv.types()) v.types.push_back(TokenType(t));
+  v.bos = bv.bos();
+  v.eos = bv.eos();
+  v.unk = bv.unk();
+  v.add_bos = bv.add_bos();
+  v.add_space_prefix = bv.add_space_prefix();
+  return v;
+}
+
+}  // namespace plm

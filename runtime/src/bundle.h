@@ -1,0 +1,69 @@
+// Opening a bundle: map it read-only, verify everything before anything is used
+// (header, sizes, offsets, checksums, the flatbuffer, table consistency, the CPU
+// features the kernels need), then hand out views into the mapping. A bundle is
+// untrusted input: every failure is an Error naming the file and what is wrong.
+#pragma once
+#include <cstdint>
+#include <memory>
+#include <string>
+
+#include "bundle_generated.h"
+#include "cpu_features.h"
+#include "mapped_file.h"
+#include "tokenizer.h"
+
+namespace plm {
+
+constexpr char kBundleMagic[8] = {'P', 'O', 'C', 'K', 'E', 'T', 'L', 'M'};
+constexpr uint32_t kBundleFormatVersion = 1;
+constexpr size_t kBundlePage = 4096;
+
+// The fixed 64-byte header at offset 0, little-endian.
+struct BundleHeader {
+  char magic[8];
+  uint32_t version;
+  uint32_t header_size;  // 64
+  uint64_t file_size;
+  uint64_t meta_offset;  // the flatbuffer
+  uint64_t meta_size;
+  uint32_t meta_crc32;   // CRC-32C of the flatbuffer
+  uint32_t reserved[5];
+};
+static_assert(sizeof(BundleHeader) == 64);
+
+class Bundle {
+ public:
+  // Throws Error. `cpu` is the machine that will run the kernels (tests pass others);
+  // nullptr skips that check (to inspect a bundle compiled for another SoC).
+  static std::unique_ptr<Bundle> open(const std::string& path, const CpuFeatures* cpu = &host_cpu_features());
+  // "" if `cpu` can run this bundle's kernels, else why not.
+  std::string cannot_run_on(const CpuFeatures& cpu) const;
+
+  const bundle::Bundle& meta() const { return *meta_; }
+  const std::string& path() const { return file_->path(); }
+  size_t file_size() const { return file_->size(); }
+
+  struct TensorView {
+    const bundle::Tensor* info;
+    const uint8_t* quants;  // or the float values
+    const float* scales;    // nullptr for float formats
+    const float* mins;      // Q4_K, Q5_K only
+  };
+  const TensorView* find_tensor(const std::string& name) const;  // nullptr if absent
+  Vocab vocab() const;
+
+ private:
+  Bundle() = default;
+  std::shared_ptr<MappedFile> file_;
+  const bundle::Bundle* meta_ = nullptr;
+  std::vector<std::pair<std::string, TensorView>> tensors_;
+};
+
+// Expected byte sizes of a tensor's spans for its format and shape; false if the
+// shape is impossible for the format.
+struct TensorSpanSizes {
+  uint64_t quants, scales, mins;
+};
+bool expected_span_sizes(bundle::WeightFormat f, int64_t k, int64_t n, int32_t tile_rows, TensorSpanSizes* out);
+
+}  // namespace plm
