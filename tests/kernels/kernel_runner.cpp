@@ -16,7 +16,9 @@
 #include <string>
 #include <vector>
 
+#include "error.h"
 #include "kernel_buffer.h"
+#include "kernel_spec.h"
 #include "kernel_registry.h"  // generated: kKernels[] = {name, spec, argv entry point}
 
 namespace {
@@ -37,45 +39,6 @@ std::vector<uint8_t> read_file(const char* path) {
   std::exit(2);
 }
 
-struct Arg {
-  char role;                    // i, o, s
-  halide_type_t type;
-  int elem_bytes = 0;
-  std::vector<int32_t> extents;
-  size_t bytes() const {
-    size_t n = size_t(elem_bytes);
-    for (int32_t e : extents) n *= size_t(e);
-    return n;
-  }
-};
-
-std::vector<Arg> parse_spec(const std::string& spec, int32_t T, int32_t P) {
-  std::vector<Arg> args;
-  std::istringstream is(spec);
-  std::string tok;
-  while (is >> tok) {
-    Arg a;
-    a.role = tok[0];
-    if (a.role == 's') {
-      args.push_back(a);
-      continue;
-    }
-    const size_t c1 = tok.find(':', 2);
-    const std::string type = tok.substr(2, c1 - 2);
-    if (type == "f32") a.type = halide_type_t(halide_type_float, 32), a.elem_bytes = 4;
-    else if (type == "i32") a.type = halide_type_t(halide_type_int, 32), a.elem_bytes = 4;
-    else if (type == "i8") a.type = halide_type_t(halide_type_int, 8), a.elem_bytes = 1;
-    else if (type == "u8") a.type = halide_type_t(halide_type_uint, 8), a.elem_bytes = 1;
-    else if (type == "u16") a.type = halide_type_t(halide_type_uint, 16), a.elem_bytes = 2;
-    else die("bad type in spec: " + tok);
-    std::istringstream dims(tok.substr(c1 + 1));
-    std::string d;
-    while (std::getline(dims, d, ',')) a.extents.push_back(d == "T" ? T : d == "P" ? P : std::atoi(d.c_str()));
-    args.push_back(a);
-  }
-  return args;
-}
-
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -93,7 +56,12 @@ int main(int argc, char** argv) {
   int32_t T, P;
   std::memcpy(&T, in.data(), 4);
   std::memcpy(&P, in.data() + 4, 4);
-  std::vector<Arg> args = parse_spec(kernel->spec, T, P);
+  std::vector<plm::KernelArgSpec> args;
+  try {
+    args = plm::parse_kernel_spec(kernel->spec);
+  } catch (const plm::Error& e) {
+    die(e.what());
+  }
 
   size_t pos = 8;
   std::vector<std::vector<uint8_t>> storage(args.size());
@@ -101,7 +69,7 @@ int main(int argc, char** argv) {
   std::vector<std::unique_ptr<plm::KernelBuffer>> bufs(args.size());
   std::vector<void*> argv_ptrs;
   for (size_t i = 0; i < args.size(); ++i) {
-    Arg& a = args[i];
+    const plm::KernelArgSpec& a = args[i];
     if (a.role == 's') {
       if (pos + 4 > in.size()) die("input too short for scalar " + std::to_string(i));
       std::memcpy(&scalars[i], in.data() + pos, 4);
@@ -109,13 +77,16 @@ int main(int argc, char** argv) {
       argv_ptrs.push_back(&scalars[i]);
       continue;
     }
-    storage[i].resize(a.bytes());
+    const std::vector<int32_t> extents = plm::resolve_extents(a, T, P);
+    size_t bytes = size_t(a.elem_bytes);
+    for (int32_t e : extents) bytes *= size_t(e);
+    storage[i].resize(bytes);
     if (a.role == 'i') {
-      if (pos + a.bytes() > in.size()) die("input too short for buffer " + std::to_string(i));
-      std::memcpy(storage[i].data(), in.data() + pos, a.bytes());
-      pos += a.bytes();
+      if (pos + bytes > in.size()) die("input too short for buffer " + std::to_string(i));
+      std::memcpy(storage[i].data(), in.data() + pos, bytes);
+      pos += bytes;
     }
-    bufs[i] = std::make_unique<plm::KernelBuffer>(storage[i].data(), a.type, a.extents);
+    bufs[i] = std::make_unique<plm::KernelBuffer>(storage[i].data(), a.type, extents);
     argv_ptrs.push_back(bufs[i]->get());
   }
   if (pos != in.size()) die("input has " + std::to_string(in.size() - pos) + " unexpected trailing bytes");
