@@ -1,7 +1,6 @@
 #!/usr/bin/env bash
-# `make demo`: generate text with the model from ../shared/testdata.
-# Compiling to a per-SoC bundle (`pocketlm compile`, issue #4) is not built yet, so
-# this runs the scalar reference executor on the model file and says so.
+# `make demo`: compile the model from ../shared/testdata for this machine and
+# generate text with the compiled bundle (then once more with the reference executor).
 set -euo pipefail
 BUILD=${1:-build}
 ROOT="$(cd "$(dirname "$0")/.." && pwd)"
@@ -17,11 +16,15 @@ PLM="$ROOT/$BUILD/bin/pocketlm"
 echo "== this machine, as pocketlm sees it"
 "$PLM" socs | tail -n 3
 echo
-echo "== aidreams260K (a real 260K-parameter Llama trained on dreamy text), greedy"
-echo "   note: \`pocketlm compile\` + the bundle runtime are not built yet (issue #4);"
-echo "   this runs the exact but slow scalar reference executor on the model file."
+PLAN="$ROOT/$BUILD/aidreams260K.host.plm"
+echo "== compile aidreams260K (a real 260K-parameter Llama trained on dreamy text) for this machine"
+"$PLM" compile "$MODEL" --soc host -o "$PLAN" --force 2>&1 | tr '\r' '\n' | grep -v "^  \(weights\|kernels\) [0-9]"
 echo
+echo "== generate, greedy"
+"$PLM" run "$PLAN" -p "Once upon a time" -n 96 --temp 0
+echo
+echo "== generate, sampled (temperature 0.8, top-k 40, top-p 0.95, seed 7)"
+"$PLM" run "$PLAN" -p "I dream of" -n 96 --seed 7
+echo
+echo "== the same greedy text from the exact scalar reference executor (the oracle)"
 "$PLM" run "$MODEL" -p "Once upon a time" -n 96 --temp 0 --reference
-echo
-echo "== the same model, sampled (temperature 0.8, top-k 40, top-p 0.95, seed 7)"
-"$PLM" run "$MODEL" -p "I dream of" -n 96 --seed 7 --reference

@@ -6,6 +6,7 @@
 #include <random>
 
 #include "bundle.h"
+#include "model.h"
 #include "bundle/bundle_writer.h"
 #include "crc32.h"
 #include "error.h"
@@ -43,7 +44,7 @@ TEST(Bundle, WeightsVocabularyAndHparamsReadBack) {
   for (const char* file : {"synth-llama-Q4_K_M.gguf", "synth-llama-Q4_0.gguf", "synth-llama-F16.gguf", "aidreams260K.bin"}) {
     const std::string model = test::testdata(std::string("models/") + file);
     PLM_REQUIRE_TESTDATA(model);
-    const std::string path = compile_to(model, "host", std::string(file) + ".plm");
+    const std::string path = test::cached_bundle(model, "host");
     const auto b = Bundle::open(path);
     const ModelFile mf = open_model_file(model);
     const Graph g = build_graph(mf);
@@ -80,8 +81,8 @@ TEST(Bundle, RefusesToOverwriteAndChecksTheCpu) {
   const std::string path = compile_to(model, "host", "keep.plm");
   const ModelFile mf = open_model_file(model);
   EXPECT_THROW(write_bundle(mf, build_graph(mf), host_soc(), path, false), Error);
-  // An arm64 SoC's bundle on this x86 machine, and an x86 bundle on a CPU without AVX-512.
-  const std::string arm = compile_to(model, "snapdragon-8-gen-2", "arm.plm");
+  // An arm64 bundle on this x86 machine (inspectable), and on arm64 CPUs with and without dotprod.
+  const std::string arm = compile_to(model, "linux-arm64-dotprod", "arm.plm");
   CpuFeatures arm_cpu;
   arm_cpu.arch = "arm64";
   arm_cpu.neon = true;
@@ -151,7 +152,7 @@ std::vector<uint8_t> rebuilt(const std::vector<uint8_t>& good, const std::functi
 std::vector<BadBundle> corpus() {
   const std::string model = test::testdata("models/aidreams260K.bin");
   if (!std::filesystem::exists(model)) return {};
-  const std::vector<uint8_t> good = test::read_bytes(compile_to(model, "host", "corpus-base.plm"));
+  const std::vector<uint8_t> good = test::read_bytes(test::cached_bundle(model, "host"));
   BundleHeader h;
   std::memcpy(&h, good.data(), sizeof h);
   const auto* m = bundle::GetBundle(good.data() + h.meta_offset);
@@ -200,7 +201,8 @@ std::vector<BadBundle> corpus() {
     m.tensors[3]->format = bundle::WeightFormat::Q4_K;  // k = 64 is not a multiple of 256
   });
   lie("section_misaligned", "is misplaced", [](auto& m) { m.sections[0]->offset += 8; });
-  lie("section_past_end", "is misplaced", [](auto& m) { m.sections[0]->size += 4096; });
+  lie("section_past_end", "is misplaced", [](auto& m) { m.sections[0]->size = 1ull << 40; });
+  lie("sections_overlap", "overlap", [](auto& m) { m.sections[0]->size += 4096; });
   lie("section_over_meta", "is misplaced", [](auto& m) { m.sections[0]->offset = 0; });
   lie("no_weights_section", "no weights section", [](auto& m) { m.sections[0]->name = "other"; });
   lie("vocab_short", "pieces but n_vocab", [](auto& m) { m.vocab->pieces.pop_back(); });
@@ -208,6 +210,32 @@ std::vector<BadBundle> corpus() {
   lie("no_hparams", "lacks a required table", [](auto& m) { m.hparams.reset(); });
   lie("wrong_arch", "but this CPU is", [](auto& m) { m.requirements->arch = "riscv64"; });
   lie("missing_feature", "this CPU lacks: sve2", [](auto& m) { m.requirements->features.push_back("sve2"); });
+  // The plan is untrusted too: every reference is checked before anything runs.
+  lie("plan_missing", "no execution plan", [](auto& m) { m.plan.reset(); });
+  lie("plan_kernel_out_of_range", "does not exist", [](auto& m) { m.plan->steps[2]->kernel = 9999; });
+  lie("plan_prefill_out_of_range", "prefill kernel does not exist", [](auto& m) {
+    for (auto& st : m.plan->steps)
+      if (st->prefill_kernel >= 0) st->prefill_kernel = 4000;
+  });
+  lie("plan_too_few_args", "argument count", [](auto& m) { m.plan->steps[2]->args.pop_back(); });
+  lie("plan_slot_out_of_range", "does not fit its arena slot", [](auto& m) {
+    for (auto& a : m.plan->steps[2]->args)
+      if (a->kind == bundle::ArgKind::Activation) a->ref = 100000;
+  });
+  lie("plan_weight_out_of_range", "is not a stored tensor", [](auto& m) {
+    for (auto& st : m.plan->steps)
+      for (auto& a : st->args)
+        if (a->kind == bundle::ArgKind::Weight) a->ref = 5000;
+  });
+  lie("plan_layer_out_of_range", "is not a KV cache view", [](auto& m) {
+    for (auto& st : m.plan->steps)
+      for (auto& a : st->args)
+        if (a->kind == bundle::ArgKind::KCache) a->ref = 77;
+  });
+  lie("plan_slot_outside_arena", "slot outside the arena", [](auto& m) { m.plan->slots[0]->offset = m.plan->arena_bytes_per_token; });
+  lie("plan_logits_slot", "logits slot", [](auto& m) { m.plan->logits_slot = 0; });
+  lie("plan_kernel_count", "kernel library has", [](auto& m) { m.kernels.pop_back(); });
+  lie("plan_bad_spec", "kernel spec", [](auto& m) { m.kernels[0]->spec = "i:f99:T"; });
   return c;
 }
 
@@ -217,14 +245,14 @@ TEST_P(HostileBundle, ClearErrorNotACrash) {
   const BadBundle& b = GetParam();
   const std::string path = test::write_temp(b.name + ".plm", b.bytes);
   try {
-    Bundle::open(path);
+    Model::open(path);
     FAIL() << b.name << " was accepted";
   } catch (const Error& e) {
     EXPECT_NE(std::string(e.what()).find(b.expect), std::string::npos) << b.name << ": " << e.what();
     EXPECT_NE(std::string(e.what()).find(path), std::string::npos) << "does not name the file: " << e.what();
   }
-  // The CLI: tokenize opens the bundle for this CPU.
-  const test::RunResult r = test::run_command({test::pocketlm_binary(), "tokenize", path, "-p", "x"});
+  // The CLI: run opens and checks the whole model for this CPU.
+  const test::RunResult r = test::run_command({test::pocketlm_binary(), "run", path, "-p", "x", "-n", "1"});
   EXPECT_EQ(r.exit_code, 1) << b.name << ": " << r.err;
   EXPECT_NE(r.err.find(b.expect), std::string::npos) << r.err;
 }

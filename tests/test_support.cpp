@@ -1,5 +1,9 @@
 #include "test_support.h"
 
+#include "bundle/bundle_writer.h"
+#include "import/model_file.h"
+#include "models/model_graph.h"
+
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -31,6 +35,21 @@ std::string temp_dir() {
     return tmpl;
   }();
   return dir;
+}
+
+std::string cached_bundle(const std::string& model, const std::string& soc) {
+  namespace fs = std::filesystem;
+  std::error_code ec;
+  const auto stamp = fs::last_write_time("/proc/self/exe", ec).time_since_epoch().count() ^
+                     fs::last_write_time(fs::read_symlink("/proc/self/exe", ec), ec).time_since_epoch().count();
+  const fs::path dir = fs::path(PLM_TEST_CACHE_DIR);
+  fs::create_directories(dir, ec);
+  const fs::path out = dir / (fs::path(model).filename().string() + "." + soc + "." + std::to_string(stamp) + ".plm");
+  if (!fs::exists(out)) {
+    const ModelFile mf = open_model_file(model);
+    write_bundle(mf, build_graph(mf), find_soc(soc), out.string(), /*overwrite=*/true);  // atomic rename: racing writers agree
+  }
+  return out.string();
 }
 
 std::string write_temp(const std::string& name, const std::vector<uint8_t>& bytes) {

@@ -8,7 +8,9 @@
 #include "crc32.h"
 #include "error.h"
 #include "import/vocab_import.h"
+#include "kernels/kernel_library.h"
 #include "layout/matmul_layout.h"
+#include "plan/lower.h"
 #include "reference/reference_executor.h"
 #include "support/output_file.h"
 
@@ -111,7 +113,7 @@ BundleStats write_bundle(const ModelFile& mf, const Graph& g, const SocProfile& 
     p.q = place(p.quants.size());
     p.s = place(p.scales.size() * 4);
     p.m = place(p.mins.size() * 4);
-    if (progress) progress(i + 1, weights.size(), p.name);
+    if (progress) progress("weights", i + 1, weights.size(), p.name);
     packed.push_back(std::move(p));
   }
   const uint64_t weights_size = off;
@@ -125,8 +127,18 @@ BundleStats write_bundle(const ModelFile& mf, const Graph& g, const SocProfile& 
   }
   const uint32_t section_crc = crc32c(section.data(), section.size());
 
-  // The metadata. Its size decides where the section starts, which the metadata
-  // records: build once to measure, then again with the final offset.
+  // The plan, and the kernels it calls built for this SoC.
+  std::map<std::string, StoredTensor> stored;
+  for (size_t i = 0; i < packed.size(); ++i)
+    stored[packed[i].name] = {uint32_t(i), packed[i].format, packed[i].k, packed[i].n, packed[i].tile_rows};
+  const LoweredPlan plan = lower_graph(g, stored, soc.schedule);
+  const std::vector<uint8_t> library = build_kernel_library(plan.kernels, soc, [&](size_t d, size_t t, const std::string& key) {
+    if (progress) progress("kernels", d, t, key);
+  });
+  const uint32_t library_crc = crc32c(library.data(), library.size());
+
+  // The metadata. Its size decides where the sections start, which the metadata
+  // records: build once to measure, then again with the final offsets.
   auto build_meta = [&](uint64_t section_offset) {
     flatbuffers::FlatBufferBuilder fb(1 << 20);
     std::vector<flatbuffers::Offset<flatbuffers::String>> feats;
@@ -146,10 +158,27 @@ BundleStats write_bundle(const ModelFile& mf, const Graph& g, const SocProfile& 
     std::vector<flatbuffers::Offset<bundle::Tensor>> tensors;
     for (const PackedTensor& p : packed)
       tensors.push_back(bundle::CreateTensor(fb, fb.CreateString(p.name), p.format, p.k, p.n, p.tile_rows, &p.q, &p.s, &p.m));
+    const uint64_t library_offset = align(section_offset + weights_size, kBundlePage);
     std::vector<flatbuffers::Offset<bundle::Section>> sections = {
-        bundle::CreateSection(fb, fb.CreateString("weights"), section_offset, weights_size, section_crc)};
+        bundle::CreateSection(fb, fb.CreateString("weights"), section_offset, weights_size, section_crc),
+        bundle::CreateSection(fb, fb.CreateString("kernels"), library_offset, library.size(), library_crc)};
+    std::vector<flatbuffers::Offset<bundle::Kernel>> kernels;
+    for (size_t i = 0; i < plan.kernels.size(); ++i)
+      kernels.push_back(bundle::CreateKernel(fb, fb.CreateString("plm_k" + std::to_string(i)), fb.CreateString(plan.kernels[i].key),
+                                             fb.CreateString(plan.kernels[i].spec)));
+    std::vector<flatbuffers::Offset<bundle::Step>> steps;
+    for (const PlanStep& st : plan.steps) {
+      std::vector<flatbuffers::Offset<bundle::Arg>> args;
+      for (const PlanArg& a : st.args) args.push_back(bundle::CreateArg(fb, a.kind, a.ref, a.part));
+      steps.push_back(bundle::CreateStep(fb, st.kernel, st.prefill_kernel, fb.CreateVector(args), fb.CreateString(st.op)));
+    }
+    std::vector<flatbuffers::Offset<bundle::Slot>> slots;
+    for (size_t i = 0; i < plan.slot_offsets.size(); ++i)
+      slots.push_back(bundle::CreateSlot(fb, plan.slot_offsets[i], plan.slot_bytes_per_token[i]));
+    auto bplan = bundle::CreatePlan(fb, fb.CreateVector(steps), fb.CreateVector(slots), plan.arena_bytes_per_token, plan.logits_slot,
+                                    plan.kv_width, fb.CreateString(soc.halide_target));
     auto root = bundle::CreateBundle(fb, fb.CreateString("pocketlm 0.1.0"), fb.CreateString(mf.path), req, hparams, voc,
-                                     fb.CreateVector(tensors), fb.CreateVector(sections));
+                                     fb.CreateVector(tensors), fb.CreateVector(sections), fb.CreateVector(kernels), bplan);
     bundle::FinishBundleBuffer(fb, root);
     return std::vector<uint8_t>(fb.GetBufferPointer(), fb.GetBufferPointer() + fb.GetSize());
   };
@@ -167,12 +196,24 @@ BundleStats write_bundle(const ModelFile& mf, const Graph& g, const SocProfile& 
   h.meta_offset = sizeof(BundleHeader);
   h.meta_size = meta.size();
   h.meta_crc32 = crc32c(meta.data(), meta.size());
-  h.file_size = section_offset + weights_size;
+  const uint64_t library_offset = align(section_offset + weights_size, kBundlePage);
+  h.file_size = library_offset + library.size();
 
   std::vector<uint8_t> pad(size_t(section_offset - sizeof(BundleHeader) - meta.size()), 0);
-  write_file_atomically(out, {{&h, sizeof h}, {meta.data(), meta.size()}, {pad.data(), pad.size()}, {section.data(), section.size()}},
+  std::vector<uint8_t> pad2(size_t(library_offset - section_offset - weights_size), 0);
+  write_file_atomically(out,
+                        {{&h, sizeof h}, {meta.data(), meta.size()}, {pad.data(), pad.size()}, {section.data(), section.size()},
+                         {pad2.data(), pad2.size()}, {library.data(), library.size()}},
                         overwrite);
-  return {h.file_size, weights_size, packed.size()};
+  BundleStats st;
+  st.file_bytes = h.file_size;
+  st.weight_bytes = weights_size;
+  st.kernel_bytes = library.size();
+  st.arena_bytes_per_token = plan.arena_bytes_per_token;
+  st.tensors = packed.size();
+  st.kernels = plan.kernels.size();
+  st.steps = plan.steps.size();
+  return st;
 }
 
 }  // namespace plm

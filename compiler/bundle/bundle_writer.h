@@ -1,6 +1,7 @@
-// Writes a bundle (format: runtime/schema/bundle.fbs, docs/bundle-format.md): the
-// model's hyperparameters and vocabulary, and every weight repacked into the layout
-// of the SoC's schedule class, in one page-aligned, checksummed section.
+// Writes a bundle (format: runtime/schema/bundle.fbs): the model's hyperparameters
+// and vocabulary, every weight repacked into the layout of the SoC's schedule class,
+// the execution plan, and the kernel library built for the SoC, in page-aligned,
+// checksummed sections.
 #pragma once
 #include <functional>
 #include <string>
@@ -12,12 +13,14 @@
 namespace plm {
 
 struct BundleStats {
-  uint64_t file_bytes = 0, weight_bytes = 0;
-  size_t tensors = 0;
+  uint64_t file_bytes = 0, weight_bytes = 0, kernel_bytes = 0;
+  uint64_t arena_bytes_per_token = 0;
+  size_t tensors = 0, kernels = 0, steps = 0;
 };
 
-// progress(done, total, tensor name) is called once per tensor written.
-using BundleProgress = std::function<void(size_t, size_t, const std::string&)>;
+// progress(stage, done, total, item): stage "weights" once per tensor, "kernels"
+// once per kernel built.
+using BundleProgress = std::function<void(const char*, size_t, size_t, const std::string&)>;
 
 // Writes to `out` via a temporary file; refuses to replace an existing file unless
 // overwrite. Throws Error naming the tensor when a weight type has no kernel layout.

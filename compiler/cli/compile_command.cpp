@@ -14,12 +14,13 @@ namespace plm {
 const char kCompileHelp[] =
     "usage: pocketlm compile MODEL --soc NAME -o OUT.plm [--force] [--tokenizer TOK.bin]\n"
     "\n"
-    "Writes a bundle for one SoC: the model's hyperparameters and vocabulary, and every\n"
+    "Writes a bundle for one SoC: the model's hyperparameters and vocabulary, every\n"
     "weight repacked into the layout of that SoC's kernels (docs/weight-layouts.md),\n"
-    "checksummed, page-aligned, ready to be mapped read-only.\n"
+    "the execution plan, and the kernels, specialised to the model's shapes and built\n"
+    "ahead of time with Halide; checksummed, page-aligned, mapped read-only at run time.\n"
     "\n"
-    "Not yet in the bundle: the execution plan and the kernel library (issue #4), so a\n"
-    "bundle can be inspected, verified and tokenized with, but not run.\n"
+    "Kernels are built for Linux ELF targets (the host, linux-arm64 boards, HarmonyOS);\n"
+    "Android and Apple targets are not built yet.\n"
     "\n"
     "  --soc NAME        a catalog name (pocketlm socs) or `host`\n"
     "  -o, --output OUT  the bundle to write (refuses to replace a file without --force)\n"
@@ -40,13 +41,16 @@ int run_compile(const std::vector<std::string>& argv) {
   const Graph g = build_graph(mf);
   std::fprintf(stderr, "pocketlm compile: %s (%s, %lld layers, %s) for %s (%s kernels)\n", model.c_str(), g.hp.arch.c_str(),
                (long long)g.hp.n_layer, mf.format.c_str(), soc.name.c_str(), schedule_class_name(soc.schedule));
-  const BundleStats st = write_bundle(mf, g, soc, out, a.has("--force"), [](size_t done, size_t total, const std::string& name) {
-    std::fprintf(stderr, "\r  weights %zu/%zu %-40s", done, total, name.c_str());
+  const BundleStats st = write_bundle(mf, g, soc, out, a.has("--force"), [](const char* stage, size_t done, size_t total, const std::string& item) {
+    std::fprintf(stderr, "\r  %s %zu/%zu %-60.60s", stage, done, total, item.c_str());
     if (done == total) std::fprintf(stderr, "\n");
   });
   const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-  std::fprintf(stderr, "pocketlm compile: wrote %s: %.2f MiB (%zu tensors, %.2f MiB of weights) in %.2f s\n", out.c_str(),
-               double(st.file_bytes) / (1 << 20), st.tensors, double(st.weight_bytes) / (1 << 20), secs);
+  std::fprintf(stderr, "pocketlm compile: wrote %s in %.1f s: %.2f MiB (%zu tensors, %.2f MiB of weights; %zu kernels, %.0f KiB;"
+               " %zu steps)\n  activation arena %.1f KiB per token of batch, KV cache %.1f KiB per token of context\n",
+               out.c_str(), secs, double(st.file_bytes) / (1 << 20), st.tensors, double(st.weight_bytes) / (1 << 20), st.kernels,
+               double(st.kernel_bytes) / 1024, st.steps, double(st.arena_bytes_per_token) / 1024,
+               double(g.hp.n_layer * g.hp.n_head_kv * g.hp.head_dim * 2 * 2) / 1024);
   std::fprintf(stderr, "  roofline decode estimate for %s: %.0f tok/s (%.0f GB/s / %.1f MiB of weights per token)\n", soc.name.c_str(),
                soc.dram_gbps * 1e9 / double(st.weight_bytes), soc.dram_gbps, double(st.weight_bytes) / (1 << 20));
   return 0;

@@ -38,16 +38,6 @@ static std::string human_bytes(uint64_t b) {
   return buf;
 }
 
-static bool is_bundle(const std::string& path) {
-  char magic[8] = {};
-  if (std::FILE* f = std::fopen(path.c_str(), "rb")) {
-    const size_t n = std::fread(magic, 1, 8, f);
-    std::fclose(f);
-    return n == 8 && std::memcmp(magic, kBundleMagic, 8) == 0;
-  }
-  return false;
-}
-
 static int inspect_bundle(const std::string& path, bool tensors) {
   const auto b = Bundle::open(path, nullptr);  // may be for another SoC
   const std::string why = b->cannot_run_on(host_cpu_features());
@@ -68,7 +58,9 @@ static int inspect_bundle(const std::string& path, bool tensors) {
     std::printf("section:  %-8s at %llu, %s, crc32c %08x\n", s->name()->c_str(), (unsigned long long)s->offset(),
                 human_bytes(s->size()).c_str(), s->crc32());
   std::printf("this CPU: %s\n", why.empty() ? "has every feature the kernels need" : why.c_str());
-  std::printf("contents: vocabulary and weights; no execution plan or kernels yet (issue #4)\n");
+  if (m.plan() && m.kernels())
+    std::printf("plan:     %u steps, %u kernels, arena %.1f KiB per token of batch\n", m.plan()->steps()->size(), m.kernels()->size(),
+                double(m.plan()->arena_bytes_per_token()) / 1024);
   if (tensors) {
     std::printf("\ntensors:\n  %-36s %-6s %-14s %5s %12s\n", "name", "format", "k x n", "tile", "bytes");
     for (const auto* t : *m.tensors()) {
@@ -84,7 +76,7 @@ static int inspect_bundle(const std::string& path, bool tensors) {
 int run_inspect(const std::vector<std::string>& argv) {
   Args a("inspect", argv, {"--tokenizer"}, {"--no-metadata", "--no-tensors", "--no-graph"});
   a.expect_positionals(1, "pocketlm inspect MODEL");
-  if (is_bundle(a.positional(0, "MODEL"))) return inspect_bundle(a.positional(0, "MODEL"), !a.has("--no-tensors"));
+  if (looks_like_bundle(a.positional(0, "MODEL"))) return inspect_bundle(a.positional(0, "MODEL"), !a.has("--no-tensors"));
   const ModelFile mf = open_model_file(a.positional(0, "MODEL"), a.value("--tokenizer").value_or(""));
   std::printf("file:    %s\nformat:  %s\ntensors: %zu (%s)\n", mf.path.c_str(), mf.format.c_str(), mf.tensors.size(),
               human_bytes(mf.total_tensor_bytes()).c_str());

@@ -1,5 +1,7 @@
 // `pocketlm run MODEL -p TEXT --reference`: generate text.
 #include <cstdio>
+#include <functional>
+#include <memory>
 
 #include "cli/args.h"
 #include "cli/commands.h"
@@ -8,17 +10,20 @@
 #include "import/model_file.h"
 #include "import/vocab_import.h"
 #include "models/model_graph.h"
+#include "bundle.h"
 #include "reference/reference_executor.h"
+#include "session.h"
 
 namespace plm {
 
 const char kRunHelp[] =
-    "usage: pocketlm run MODEL (-p TEXT | -f FILE) --reference [options]\n"
+    "usage: pocketlm run BUNDLE.plm (-p TEXT | -f FILE) [options]\n"
+    "       pocketlm run MODEL (-p TEXT | -f FILE) --reference [options]\n"
     "\n"
     "Generates text after the prompt, streaming it to stdout; timings go to stderr.\n"
-    "MODEL is a GGUF file or a llama2.c checkpoint. --reference runs the scalar f32\n"
-    "reference executor: exact but slow, meant for checking and debugging. It is\n"
-    "required: this build cannot yet compile models to bundles.\n"
+    "A bundle (pocketlm compile) runs its compiled kernels. A model file (GGUF or\n"
+    "llama2.c) runs on the scalar f32 reference executor with --reference: exact but\n"
+    "slow, meant for checking and debugging.\n"
     "\n"
     "prompt:\n"
     "  -p, --prompt TEXT       the prompt\n"
@@ -28,6 +33,7 @@ const char kRunHelp[] =
     "generation:\n"
     "  -n, --n-predict N       tokens to generate (default 128)\n"
     "  --ctx N                 context size in tokens (default: the model's, at most 4096)\n"
+    "  -t, --threads N         threads for a bundle's kernels (default: all CPUs)\n"
     "  --stop TEXT             stop when TEXT appears in the output (not printed)\n"
     "  --ignore-eos            keep going past the end-of-sequence token\n"
     "sampling (defaults as llama.cpp's):\n"
@@ -47,7 +53,8 @@ const char kRunHelp[] =
 int run_run(const std::vector<std::string>& argv) {
   Args a("run", argv,
          {"-p", "--prompt", "-f", "--file", "-n", "--n-predict", "--ctx", "--stop", "--temp", "--top-k", "--top-p", "--min-p",
-          "--repeat-penalty", "--repeat-last-n", "--frequency-penalty", "--presence-penalty", "--seed", "--tokenizer"},
+          "--repeat-penalty", "--repeat-last-n", "--frequency-penalty", "--presence-penalty", "--seed", "--tokenizer", "-t",
+          "--threads"},
          {"--reference", "--no-bos", "--parse-special", "--ignore-eos"});
   a.expect_positionals(1, "pocketlm run MODEL -p TEXT --reference");
   const std::string model = a.positional(0, "MODEL");
@@ -69,38 +76,62 @@ int run_run(const std::vector<std::string>& argv) {
   sp.frequency_penalty = float(a.real("--frequency-penalty", 0, -10, 10));
   sp.presence_penalty = float(a.real("--presence-penalty", 0, -10, 10));
   sp.seed = uint64_t(a.integer("--seed", 0, 0, INT64_MAX));
-  if (!a.has("--reference"))
-    fail("pocketlm run: pass --reference: model files run on the scalar reference executor "
-         "(compiled .plm bundles are not available in this build)");
+  const bool bundle_file = looks_like_bundle(model);
+  if (bundle_file && a.has("--reference")) fail("pocketlm run: --reference runs model files, not bundles; give the model file");
+  if (!bundle_file && !a.has("--reference"))
+    fail("pocketlm run: ", model, " is a model file: pass --reference to run the reference executor, or compile it first "
+         "(pocketlm compile ", model, " --soc host -o model.plm)");
 
-  const ModelFile mf = open_model_file(model, a.value("--tokenizer").value_or(""));
-  const Graph g = build_graph(mf);
-  const Tokenizer tok(vocab_from_metadata(mf.meta, model));
-  if (tok.n_tokens() != g.hp.n_vocab)
-    fail(model, ": tokenizer has ", tok.n_tokens(), " tokens but the model's vocabulary is ", g.hp.n_vocab);
-  const int64_t n_ctx = a.integer("--ctx", std::min<int64_t>(g.hp.n_ctx_train, 4096), 1, 1 << 20);
-  const std::vector<int32_t> ids = tok.encode(prompt, !a.has("--no-bos") && tok.vocab().add_bos, a.has("--parse-special"));
+  std::unique_ptr<Tokenizer> tok;
+  std::function<const float*(const std::vector<int32_t>&)> decode;
+  int64_t n_ctx = 0, n_vocab = 0;
+  std::unique_ptr<Session> session;
+  std::unique_ptr<ModelFile> mf;
+  std::unique_ptr<Graph> g;
+  std::unique_ptr<ReferenceExecutor> ex;
+  std::vector<float> logits;
+  const char* engine;
+  if (bundle_file) {
+    auto m = Model::open(model);
+    tok = std::make_unique<Tokenizer>(m->bundle().vocab());
+    const int threads = int(a.has("-t") ? a.integer("-t", 0, 1, 256) : a.integer("--threads", 0, 1, 256));
+    session = std::make_unique<Session>(m, a.integer("--ctx", 0, 1, 1 << 20), 64, threads);
+    n_ctx = session->context_size();
+    n_vocab = session->n_vocab();
+    decode = [&](const std::vector<int32_t>& batch) -> const float* {
+      logits = session->decode(batch, /*last_only=*/true);
+      return logits.data();
+    };
+    engine = "compiled kernels";
+  } else {
+    mf = std::make_unique<ModelFile>(open_model_file(model, a.value("--tokenizer").value_or("")));
+    g = std::make_unique<Graph>(build_graph(*mf));
+    tok = std::make_unique<Tokenizer>(vocab_from_metadata(mf->meta, model));
+    n_vocab = g->hp.n_vocab;
+    if (tok->n_tokens() != n_vocab) fail(model, ": tokenizer has ", tok->n_tokens(), " tokens but the model's vocabulary is ", n_vocab);
+    n_ctx = a.integer("--ctx", std::min<int64_t>(g->hp.n_ctx_train, 4096), 1, 1 << 20);
+    ex = std::make_unique<ReferenceExecutor>(*g, n_ctx);
+    decode = [&](const std::vector<int32_t>& batch) -> const float* {
+      logits = ex->eval(batch);
+      return logits.data() + (batch.size() - 1) * size_t(n_vocab);
+    };
+    engine = "reference executor";
+  }
+  const std::vector<int32_t> ids = tok->encode(prompt, !a.has("--no-bos") && tok->vocab().add_bos, a.has("--parse-special"));
   if (ids.empty()) fail("pocketlm run: the prompt is empty and --no-bos leaves nothing to start from");
 
-  ReferenceExecutor ex(g, n_ctx);
-  std::vector<float> logits;
-  const int64_t V = g.hp.n_vocab;
-  auto decode = [&](const std::vector<int32_t>& batch) -> const float* {
-    logits = ex.eval(batch);
-    return logits.data() + (batch.size() - 1) * size_t(V);
-  };
   std::fputs(prompt.c_str(), stdout);
   std::fflush(stdout);
-  const GenerateStats st = generate(tok, decode, n_ctx, ids, opt, [](const std::string& text) {
+  const GenerateStats st = generate(*tok, decode, n_ctx, ids, opt, [](const std::string& text) {
     std::fputs(text.c_str(), stdout);
     std::fflush(stdout);
     return true;
   });
   std::fputs("\n", stdout);
   std::fprintf(stderr, "\npocketlm run: prompt %d tokens in %.3f s (%.1f tok/s), generated %d tokens in %.3f s (%.1f tok/s), "
-               "reference executor; stopped: %s%s\n",
+               "%s; stopped: %s%s\n",
                st.n_prompt, st.prompt_seconds, st.n_prompt / std::max(st.prompt_seconds, 1e-9), st.n_generated,
-               st.generate_seconds, st.n_generated / std::max(st.generate_seconds, 1e-9), stop_reason_name(st.reason),
+               st.generate_seconds, st.n_generated / std::max(st.generate_seconds, 1e-9), engine, stop_reason_name(st.reason),
                st.reason == StopReason::ContextFull ? " (raise --ctx or shorten the prompt)" : "");
   return 0;
 }

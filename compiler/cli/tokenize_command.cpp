@@ -30,7 +30,7 @@ int run_tokenize(const std::vector<std::string>& argv) {
   const std::string text = read_prompt(a);
   // A bundle carries its vocabulary; a model file has it in its metadata.
   std::unique_ptr<Tokenizer> tokp;
-  if (model.size() > 4 && model.substr(model.size() - 4) == ".plm") {
+  if (looks_like_bundle(model)) {
     tokp = std::make_unique<Tokenizer>(Bundle::open(model)->vocab());
   } else {
     const ModelFile mf = open_model_file(model, a.value("--tokenizer").value_or(""));

@@ -52,8 +52,7 @@ ModelFile open_model_file(const std::string& path, const std::string& tokenizer_
       fail(path, ": ", probe.size(), " bytes is too short to be a GGUF file or a llama2.c checkpoint");
   }
   if (std::memcmp(magic, "POCK", 4) == 0)
-    fail(path, ": is a pocketlm bundle, not a model file; executing bundles is not built yet (issue #4): "
-         "give the model file it was compiled from");
+    fail(path, ": is a pocketlm bundle, not a model file (this command needs the model file it was compiled from)");
   if (std::memcmp(magic, "GGUF", 4) == 0 || std::memcmp(magic, "FUGG", 4) == 0) {
     if (!tokenizer_path.empty()) fail(tokenizer_path, ": --tokenizer is only for llama2.c checkpoints; ", path, " is GGUF and carries its own vocabulary");
     return load_gguf(path);

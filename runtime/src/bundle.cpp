@@ -1,5 +1,8 @@
 #include "bundle.h"
 
+#include <algorithm>
+#include <cstdio>
+#include <vector>
 #include <cstring>
 
 #include "crc32.h"
@@ -34,6 +37,16 @@ bool expected_span_sizes(bundle::WeightFormat f, int64_t k, int64_t n, int32_t R
       return true;
   }
   return false;
+}
+
+bool looks_like_bundle(const std::string& path) {
+  if (path.size() > 4 && path.compare(path.size() - 4, 4, ".plm") == 0) return true;
+  char magic[8] = {};
+  std::FILE* f = std::fopen(path.c_str(), "rb");
+  if (!f) return false;
+  const size_t n = std::fread(magic, 1, 8, f);
+  std::fclose(f);
+  return n == 8 && std::memcmp(magic, kBundleMagic, 8) == 0;
 }
 
 namespace {
@@ -71,15 +84,23 @@ std::unique_ptr<Bundle> Bundle::open(const std::string& path, const CpuFeatures*
   const bundle::Bundle& m = *b->meta_;
   if (!m.requirements() || !m.hparams() || !m.vocab() || !m.tensors() || !m.sections()) bad("metadata lacks a required table");
 
-  // 3. Sections: page-aligned, after the metadata, inside the file, checksums match.
+  // 3. Sections: page-aligned, after the metadata, inside the file, disjoint, and
+  // unchanged (checksums).
   const bundle::Section* weights = nullptr;
+  std::vector<std::pair<uint64_t, uint64_t>> spans;
   for (const bundle::Section* s : *m.sections()) {
     const std::string name = s->name() ? s->name()->str() : "";
     if (s->offset() % kBundlePage != 0 || s->offset() < h.meta_offset + h.meta_size || !span_inside(s->offset(), s->size(), size))
       bad("section '", name, "' at ", s->offset(), " (", s->size(), " bytes) is misplaced");
-    if (crc32c(base + s->offset(), size_t(s->size())) != s->crc32()) bad("section '", name, "' checksum mismatch (the file is corrupted)");
     if (name == "weights") weights = s;
+    spans.push_back({s->offset(), s->size()});
   }
+  std::sort(spans.begin(), spans.end());
+  for (size_t i = 1; i < spans.size(); ++i)
+    if (spans[i - 1].first + spans[i - 1].second > spans[i].first) bad("sections overlap");
+  for (const bundle::Section* s : *m.sections())
+    if (crc32c(base + s->offset(), size_t(s->size())) != s->crc32())
+      bad("section '", s->name() ? s->name()->c_str() : "", "' checksum mismatch (the file is corrupted)");
   if (!weights) bad("no weights section");
 
   // 5. Tables agree with each other and every tensor lies inside the weights section.

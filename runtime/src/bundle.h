@@ -42,6 +42,7 @@ class Bundle {
   const bundle::Bundle& meta() const { return *meta_; }
   const std::string& path() const { return file_->path(); }
   size_t file_size() const { return file_->size(); }
+  const uint8_t* data() const { return file_->data(); }
 
   struct TensorView {
     const bundle::Tensor* info;
@@ -50,6 +51,7 @@ class Bundle {
     const float* mins;      // Q4_K, Q5_K only
   };
   const TensorView* find_tensor(const std::string& name) const;  // nullptr if absent
+  const TensorView* tensor(uint32_t index) const { return index < tensors_.size() ? &tensors_[index].second : nullptr; }
   Vocab vocab() const;
 
  private:
@@ -58,6 +60,10 @@ class Bundle {
   const bundle::Bundle* meta_ = nullptr;
   std::vector<std::pair<std::string, TensorView>> tensors_;
 };
+
+// True if the file is meant to be a bundle: it starts with the bundle magic or is
+// named *.plm (so that a damaged bundle gets bundle errors). It may still be invalid.
+bool looks_like_bundle(const std::string& path);
 
 // Expected byte sizes of a tensor's spans for its format and shape; false if the
 // shape is impossible for the format.

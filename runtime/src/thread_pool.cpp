@@ -33,9 +33,13 @@ ThreadPool::~ThreadPool() {
 }
 
 void ThreadPool::install_for_halide(ThreadPool* pool) {
-  g_halide_pool.store(pool, std::memory_order_release);
+  activate(pool);
   halide_set_custom_do_par_for(halide_par_for);
 }
+
+void ThreadPool::activate(ThreadPool* pool) { g_halide_pool.store(pool, std::memory_order_release); }
+
+ThreadPool::HalideParFor ThreadPool::halide_handler() { return halide_par_for; }
 
 void ThreadPool::run_items(Job& job) {
   const bool was = t_in_pool_loop;

@@ -26,8 +26,14 @@ class ThreadPool {
   // non-zero result (Halide's error convention), else 0.
   int parallel_for(int begin, int count, halide_task_t task, void* user_context, uint8_t* closure);
 
-  // Makes Halide's parallel loops run on `pool` (nullptr: back to serial execution).
+  // Makes Halide's parallel loops run on `pool` (nullptr: back to serial execution),
+  // for kernels linked into this program.
   static void install_for_halide(ThreadPool* pool);
+  // The same for kernels in a loaded library: make `pool` the active one, and give
+  // the library's Halide runtime `halide_handler()`.
+  static void activate(ThreadPool* pool);
+  using HalideParFor = int (*)(void*, halide_task_t, int, int, uint8_t*);
+  static HalideParFor halide_handler();
 
  private:
   void worker_loop();

@@ -1,0 +1,272 @@
+#include "plan/lower.h"
+
+#include <algorithm>
+#include <sstream>
+
+#include "error.h"
+
+namespace plm {
+namespace {
+
+using bundle::ArgKind;
+using bundle::WeightFormat;
+
+const char* format_param(WeightFormat f) {
+  switch (f) {
+    case WeightFormat::F32: return "f32";
+    case WeightFormat::F16: return "f16";
+    case WeightFormat::Q8_0: return "q8_0";
+    case WeightFormat::Q4_0: return "q4_0";
+    case WeightFormat::Q4_K: return "q4_k";
+    case WeightFormat::Q5_K: return "q5_k";
+    case WeightFormat::Q6_K: return "q6_k";
+  }
+  return "?";
+}
+
+bool is_float(WeightFormat f) { return f == WeightFormat::F32 || f == WeightFormat::F16; }
+
+class Lowering {
+ public:
+  Lowering(const Graph& g, const std::map<std::string, StoredTensor>& t, ScheduleClass cls) : g_(g), tensors_(t), cls_(cls) {}
+
+  LoweredPlan run() {
+    for (size_t i = 0; i < g_.ops.size(); ++i) lower(g_.ops[i]);
+    plan_.logits_slot = slot_of(g_.logits, 4 * uint64_t(g_.hp.n_vocab));
+    plan_.kv_width = g_.hp.n_head_kv * g_.hp.head_dim;
+    plan_memory();
+    return std::move(plan_);
+  }
+
+ private:
+  // --- kernels ---
+  uint32_t kernel(const std::string& gen, const std::string& fn, std::vector<std::string> params, const std::string& spec) {
+    params.push_back(std::string("schedule_class=") + schedule_class_name(cls_));
+    std::string key = gen + " " + fn;
+    for (const auto& p : params) key += " " + p;
+    for (size_t i = 0; i < plan_.kernels.size(); ++i)
+      if (plan_.kernels[i].key == key) return uint32_t(i);
+    plan_.kernels.push_back({gen, fn, params, spec, key});
+    return uint32_t(plan_.kernels.size() - 1);
+  }
+  static std::string n(int64_t v) { return std::to_string(v); }
+
+  // The spec of a weight's parts and the matching args.
+  std::string weight_spec(const StoredTensor& t, std::vector<PlanArg>* args, bool with_mins_last = false) {
+    const int64_t R = t.tile_rows, tiles = (t.n + R - 1) / R;
+    if (is_float(t.format)) {
+      args->push_back({ArgKind::Weight, t.index, 0});
+      return std::string("i:") + (t.format == WeightFormat::F16 ? "u16" : "f32") + ":" + n(R) + "," + n(t.k) + "," + n(tiles);
+    }
+    const bool nib = t.format == WeightFormat::Q4_0 || t.format == WeightFormat::Q4_K;
+    const int64_t B = t.format == WeightFormat::Q6_K ? 16 : 32;
+    const int64_t quads = nib ? t.k / 32 * 4 : t.k / 4;
+    args->push_back({ArgKind::Weight, t.index, 0});
+    args->push_back({ArgKind::Weight, t.index, 1});
+    std::string s = "i:u8:4," + n(R) + "," + n(quads) + "," + n(tiles) + " i:f32:" + n(R) + "," + n(t.k / B) + "," + n(tiles);
+    if (!with_mins_last && has_mins(t)) {
+      args->push_back({ArgKind::Weight, t.index, 2});
+      s += " i:f32:" + n(R) + "," + n(t.k / B) + "," + n(tiles);
+    }
+    return s;
+  }
+  static bool has_mins(const StoredTensor& t) { return t.format == WeightFormat::Q4_K || t.format == WeightFormat::Q5_K; }
+
+  const StoredTensor& stored(int value) {
+    const std::string& name = g_.values[size_t(value)].name;
+    auto it = tensors_.find(name);
+    if (it == tensors_.end()) fail("internal: tensor '", name, "' is not in the bundle");
+    return it->second;
+  }
+
+  // --- memory ---
+  uint32_t slot_of(int value, uint64_t bytes_per_token) {
+    auto it = value_slot_.find(value);
+    if (it != value_slot_.end()) return it->second;
+    plan_.slot_bytes_per_token.push_back(bytes_per_token);
+    first_use_.push_back(plan_.steps.size());
+    last_use_.push_back(plan_.steps.size());
+    const uint32_t s = uint32_t(plan_.slot_bytes_per_token.size() - 1);
+    value_slot_[value] = s;
+    return s;
+  }
+  uint32_t scratch(uint64_t bytes_per_token) {
+    plan_.slot_bytes_per_token.push_back(bytes_per_token);
+    first_use_.push_back(plan_.steps.size());
+    last_use_.push_back(plan_.steps.size() + 1);  // written by quantize, read by the matmul after it
+    return uint32_t(plan_.slot_bytes_per_token.size() - 1);
+  }
+  PlanArg act(int value) {
+    const uint32_t s = slot_of(value, 4 * uint64_t(g_.values[size_t(value)].shape.back()));
+    last_use_[s] = std::max<uint64_t>(last_use_[s], plan_.steps.size());
+    return {ArgKind::Activation, s, 0};
+  }
+  void step(uint32_t k, std::vector<PlanArg> args, const std::string& op, int32_t prefill = -1) {
+    plan_.steps.push_back({k, prefill, std::move(args), op});
+  }
+
+  // Liveness-based reuse: slots whose lifetimes do not overlap share arena bytes
+  // (first fit over the steps, in bytes per token of batch capacity, 64-aligned).
+  void plan_memory() {
+    const size_t S = plan_.slot_bytes_per_token.size();
+    last_use_[plan_.logits_slot] = plan_.steps.size() + 1;  // read after the last step
+    std::vector<size_t> order(S);
+    for (size_t i = 0; i < S; ++i) order[i] = i;
+    std::sort(order.begin(), order.end(), [&](size_t a, size_t b) { return plan_.slot_bytes_per_token[a] > plan_.slot_bytes_per_token[b]; });
+    plan_.slot_offsets.assign(S, 0);
+    std::vector<size_t> placed;
+    for (size_t s : order) {
+      const uint64_t size = (plan_.slot_bytes_per_token[s] + 63) / 64 * 64;
+      std::vector<std::pair<uint64_t, uint64_t>> busy;
+      for (size_t p : placed)
+        if (!(last_use_[p] < first_use_[s] || last_use_[s] < first_use_[p]))
+          busy.push_back({plan_.slot_offsets[p], (plan_.slot_bytes_per_token[p] + 63) / 64 * 64});
+      std::sort(busy.begin(), busy.end());
+      uint64_t off = 0;
+      for (auto [o, sz] : busy) {
+        if (off + size <= o) break;
+        off = std::max(off, o + sz);
+      }
+      plan_.slot_offsets[s] = off;
+      plan_.arena_bytes_per_token = std::max(plan_.arena_bytes_per_token, off + size);
+      placed.push_back(s);
+    }
+  }
+
+  // --- ops ---
+  void lower(const Op& op) {
+    const Value& out = g_.values[size_t(op.output)];
+    const int64_t W = out.shape.back();
+    const std::string name = std::string(op_kind_name(op.kind)) + " " + out.name;
+    switch (op.kind) {
+      case OpKind::Embedding: {
+        const StoredTensor& t = stored(op.inputs[1]);
+        std::vector<PlanArg> args = {{ArgKind::Tokens, 0, 0}};
+        const std::string ws = weight_spec(t, &args);
+        const uint32_t k = kernel("plm_gen_matmul", "embedding", {"weight_type=" + std::string(format_param(t.format)), "k=" + n(t.k),
+                                                                  "n=" + n(t.n)},
+                                  "i:i32:T " + ws + " o:f32:" + n(t.k) + ",T");
+        args.push_back(act(op.output));
+        step(k, args, name);
+        break;
+      }
+      case OpKind::RmsNorm: {
+        std::ostringstream eps;
+        eps.precision(9);
+        eps << g_.hp.rms_eps;
+        const uint32_t k = kernel("plm_gen_ops", "rms_norm", {"n=" + n(W), "eps=" + eps.str()},
+                                  "i:f32:" + n(W) + ",T i:f32:" + n(W) + " o:f32:" + n(W) + ",T");
+        step(k, {act(op.inputs[0]), {ArgKind::Weight, stored(op.inputs[1]).index, 0}, act(op.output)}, name);
+        break;
+      }
+      case OpKind::MatMul: lower_matmul(op, name); break;
+      case OpKind::Rope: {
+        if (op.inputs.size() > 1)
+          fail("op ", name, ": rope with per-dimension frequency factors (rope_freqs.weight, Llama 3.1 scaling) has no kernel yet");
+        std::ostringstream base, scale;
+        base.precision(17);
+        scale.precision(17);
+        base << double(g_.hp.rope_base);
+        scale << double(g_.hp.rope_freq_scale);
+        const uint32_t k = kernel("plm_gen_ops", "rope",
+                                  {"heads=" + n(op.n_head), "head_dim=" + n(g_.hp.head_dim), "n_rot=" + n(g_.hp.n_rot),
+                                   std::string("neox=") + (g_.hp.rope_type == RopeType::Neox ? "true" : "false"), "base=" + base.str(),
+                                   "freq_scale=" + scale.str()},
+                                  "i:f32:" + n(W) + ",T s o:f32:" + n(W) + ",T");
+        step(k, {act(op.inputs[0]), {ArgKind::Pos0, 0, 0}, act(op.output)}, name);
+        break;
+      }
+      case OpKind::Attention: {
+        const int64_t KW = g_.hp.n_head_kv * g_.hp.head_dim;
+        const uint32_t store = kernel("plm_gen_attention", "kv_store", {"width=" + n(KW)}, "i:f32:" + n(KW) + ",T o:u16:" + n(KW) + ",T");
+        const uint32_t L = uint32_t(op.layer);
+        step(store, {act(op.inputs[1]), {ArgKind::KCacheAppend, L, 0}}, "kv_store k " + out.name);
+        step(store, {act(op.inputs[2]), {ArgKind::VCacheAppend, L, 0}}, "kv_store v " + out.name);
+        const uint32_t k = kernel("plm_gen_attention", "attention",
+                                  {"heads=" + n(g_.hp.n_head), "kv_heads=" + n(g_.hp.n_head_kv), "head_dim=" + n(g_.hp.head_dim)},
+                                  "i:f32:" + n(W) + ",T i:u16:" + n(KW) + ",P i:u16:" + n(KW) + ",P s o:f32:" + n(W) + ",T");
+        step(k, {act(op.inputs[0]), {ArgKind::KCache, L, 0}, {ArgKind::VCache, L, 0}, {ArgKind::Pos0, 0, 0}, act(op.output)}, name);
+        break;
+      }
+      case OpKind::SwiGLU:
+      case OpKind::Add: {
+        const char* fn = op.kind == OpKind::SwiGLU ? "swiglu" : "add";
+        const std::string v = "i:f32:" + n(W) + ",T";
+        const uint32_t k = kernel("plm_gen_ops", fn, {"n=" + n(W)}, v + " " + v + " o:f32:" + n(W) + ",T");
+        step(k, {act(op.inputs[0]), act(op.inputs[1]), act(op.output)}, name);
+        break;
+      }
+    }
+  }
+
+  void lower_matmul(const Op& op, const std::string& name) {
+    const StoredTensor& t = stored(op.inputs[1]);
+    const bool bias = op.inputs.size() > 2;
+    const std::string N = n(t.n), K = n(t.k);
+    std::vector<std::string> common = {"weight_type=" + std::string(format_param(t.format)), "k=" + K, "n=" + N,
+                                       std::string("has_bias=") + (bias ? "true" : "false")};
+    if (is_float(t.format)) {
+      std::vector<PlanArg> args;
+      std::string spec = weight_spec(t, &args) + " i:f32:" + K + ",T";
+      args.push_back(act(op.inputs[0]));
+      if (bias) {
+        spec += " i:f32:" + N;
+        args.push_back({ArgKind::Weight, stored(op.inputs[2]).index, 0});
+      }
+      spec += " o:f32:" + N + ",T";
+      args.push_back(act(op.output));
+      common.push_back(std::string("w.type=") + (t.format == WeightFormat::F16 ? "uint16" : "float32"));
+      auto form = [&](const char* f) {
+        auto p = common;
+        p.push_back(std::string("form=") + f);
+        return kernel("plm_gen_matmul", "matmul_float", p, spec);
+      };
+      step(form("decode"), args, name, int32_t(form("prefill")));
+      return;
+    }
+    // Integer weights: quantise the activations, then the integer matmul.
+    const int64_t nb = t.k / 32;
+    const uint32_t xq = scratch(uint64_t(t.k)), xd = scratch(uint64_t(nb) * 4), xs = scratch(uint64_t(nb) * 4);
+    const uint32_t qk = kernel("plm_gen_matmul", "quantize_q8", {"k=" + K},
+                               "i:f32:" + K + ",T o:i8:" + K + ",T o:f32:" + n(nb) + ",T o:i32:" + n(nb) + ",T");
+    step(qk, {act(op.inputs[0]), {ArgKind::Scratch, xq, 0}, {ArgKind::Scratch, xd, 0}, {ArgKind::Scratch, xs, 0}}, "quantize " + name);
+    std::vector<PlanArg> args;
+    std::string spec = weight_spec(t, &args, /*with_mins_last=*/true);
+    spec += " i:i8:" + K + ",T i:f32:" + n(nb) + ",T i:i32:" + n(nb) + ",T";
+    args.push_back({ArgKind::Scratch, xq, 0});
+    args.push_back({ArgKind::Scratch, xd, 0});
+    args.push_back({ArgKind::Scratch, xs, 0});
+    if (has_mins(t)) {
+      const int64_t B = t.format == WeightFormat::Q6_K ? 16 : 32, tiles = (t.n + t.tile_rows - 1) / t.tile_rows;
+      spec += " i:f32:" + n(t.tile_rows) + "," + n(t.k / B) + "," + n(tiles);
+      args.push_back({ArgKind::Weight, t.index, 2});
+    }
+    if (bias) {
+      spec += " i:f32:" + N;
+      args.push_back({ArgKind::Weight, stored(op.inputs[2]).index, 0});
+    }
+    spec += " o:f32:" + N + ",T";
+    args.push_back(act(op.output));
+    auto form = [&](const char* f) {
+      auto p = common;
+      p.push_back(std::string("form=") + f);
+      return kernel("plm_gen_matmul", "matmul", p, spec);
+    };
+    step(form("decode"), args, name, int32_t(form("prefill")));
+  }
+
+  const Graph& g_;
+  const std::map<std::string, StoredTensor>& tensors_;
+  ScheduleClass cls_;
+  LoweredPlan plan_;
+  std::map<int, uint32_t> value_slot_;
+  std::vector<uint64_t> first_use_, last_use_;
+};
+
+}  // namespace
+
+LoweredPlan lower_graph(const Graph& g, const std::map<std::string, StoredTensor>& tensors, ScheduleClass cls) {
+  return Lowering(g, tensors, cls).run();
+}
+
+}  // namespace plm

@@ -1,0 +1,133 @@
+#include "model.h"
+
+#include <dlfcn.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+
+#include "error.h"
+
+namespace plm {
+
+std::shared_ptr<Model> Model::open(const std::string& path) {
+  std::shared_ptr<Model> m(new Model());
+  m->bundle_ = Bundle::open(path);
+  const bundle::Bundle& meta = m->bundle_->meta();
+  if (!meta.plan() || !meta.kernels() || !meta.plan()->steps() || !meta.plan()->slots())
+    fail(path, ": the bundle has no execution plan (written by an older pocketlm?): recompile it");
+  const bundle::Section* lib = nullptr;
+  for (const auto* s : *meta.sections())
+    if (s->name() && s->name()->str() == "kernels") lib = s;
+  if (!lib) fail(path, ": the bundle has no kernels section");
+
+  // glibc loads shared objects from files only: copy the library into an anonymous one.
+  const int fd = memfd_create("pocketlm-kernels", MFD_CLOEXEC);
+  if (fd < 0) fail(path, ": memfd_create failed: ", std::strerror(errno));
+  const uint8_t* bytes = reinterpret_cast<const uint8_t*>(m->bundle_->data()) + lib->offset();
+  for (uint64_t done = 0; done < lib->size();) {
+    const ssize_t w = ::write(fd, bytes + done, size_t(lib->size() - done));
+    if (w <= 0) {
+      ::close(fd);
+      fail(path, ": cannot stage the kernel library: ", std::strerror(errno));
+    }
+    done += uint64_t(w);
+  }
+  const std::string fd_path = "/proc/self/fd/" + std::to_string(fd);
+  m->library_ = dlopen(fd_path.c_str(), RTLD_NOW | RTLD_LOCAL);
+  ::close(fd);
+  if (!m->library_) fail(path, ": cannot load the kernel library: ", dlerror());
+  auto* table = reinterpret_cast<int (*const*)(void**)>(dlsym(m->library_, "plm_kernel_table"));
+  auto* count = reinterpret_cast<const int*>(dlsym(m->library_, "plm_kernel_count"));
+  m->set_custom_do_par_for_ = reinterpret_cast<decltype(m->set_custom_do_par_for_)>(dlsym(m->library_, "halide_set_custom_do_par_for"));
+  if (!table || !count || !m->set_custom_do_par_for_) fail(path, ": the kernel library lacks its kernel table");
+  if (*count != int(meta.kernels()->size()))
+    fail(path, ": the kernel library has ", *count, " kernels but the plan names ", meta.kernels()->size());
+  for (int i = 0; i < *count; ++i) {
+    const bundle::Kernel* k = meta.kernels()->Get(uint32_t(i));
+    if (!k->spec()) fail(path, ": kernel ", i, " has no argument spec");
+    try {
+      m->kernels_.push_back({table[i], parse_kernel_spec(k->spec()->str()), k->key() ? k->key()->str() : ""});
+    } catch (const Error& e) {
+      fail(path, ": kernel ", i, ": ", e.what());
+    }
+  }
+  m->check_plan();
+  return m;
+}
+
+// Every reference in the plan must be in range and agree with the kernel's spec
+// before anything runs: the plan is untrusted input like the rest of the bundle.
+void Model::check_plan() const {
+  const bundle::Bundle& meta = bundle_->meta();
+  const bundle::Plan& plan = *meta.plan();
+  const std::string& path = bundle_->path();
+  const auto& slots = *plan.slots();
+  const int64_t n_layer = meta.hparams()->n_layer(), kv_width = plan.kv_width();
+  if (kv_width != meta.hparams()->n_head_kv() * meta.hparams()->head_dim()) fail(path, ": plan kv_width disagrees with the hparams");
+  for (const auto* s : slots)
+    if (s->bytes_per_token() > plan.arena_bytes_per_token() || s->offset() > plan.arena_bytes_per_token() - s->bytes_per_token())
+      fail(path, ": plan slot outside the arena");
+  if (plan.logits_slot() >= slots.size() || slots.Get(plan.logits_slot())->bytes_per_token() != uint64_t(meta.hparams()->n_vocab()) * 4)
+    fail(path, ": plan logits slot is wrong");
+  uint32_t index = 0;
+  for (const auto* st : *plan.steps()) {
+    auto bad = [&](auto&&... what) { fail(path, ": plan step ", index, " (", st->op() ? st->op()->c_str() : "?", "): ", what...); };
+    if (st->kernel() >= kernels_.size()) bad("kernel ", st->kernel(), " does not exist");
+    if (st->prefill_kernel() >= int32_t(kernels_.size()) || st->prefill_kernel() < -1) bad("prefill kernel does not exist");
+    const auto& spec = kernels_[st->kernel()].args;
+    if (st->prefill_kernel() >= 0 && kernels_[size_t(st->prefill_kernel())].args.size() != spec.size()) bad("prefill kernel arguments differ");
+    if (!st->args() || st->args()->size() != spec.size()) bad("argument count differs from the kernel's");
+    for (uint32_t i = 0; i < spec.size(); ++i) {
+      const bundle::Arg* a = st->args()->Get(i);
+      const KernelArgSpec& s = spec[i];
+      const bool has_t = !s.extents.empty() && s.extents.back() == kExtentTokens;
+      const bool has_p = !s.extents.empty() && s.extents.back() == kExtentPositions;
+      switch (a->kind()) {
+        case bundle::ArgKind::Pos0:
+          if (s.role != 's') bad("argument ", i, " is not a scalar");
+          break;
+        case bundle::ArgKind::Tokens:
+          if (s.role != 'i' || s.elem_bytes != 4 || s.extents.size() != 1 || !has_t) bad("argument ", i, " is not the token ids");
+          break;
+        case bundle::ArgKind::Activation:
+        case bundle::ArgKind::Scratch:
+          if (s.role == 's' || !has_t || a->ref() >= slots.size() || slots.Get(a->ref())->bytes_per_token() < bytes_per_token(s))
+            bad("argument ", i, " does not fit its arena slot");
+          break;
+        case bundle::ArgKind::Weight: {
+          const Bundle::TensorView* t = a->ref() < meta.tensors()->size() ? bundle_->tensor(a->ref()) : nullptr;
+          if (s.role != 'i' || has_t || has_p || !t || a->part() > 2) bad("argument ", i, " is not a stored tensor");
+          uint64_t bytes = uint64_t(s.elem_bytes);
+          for (int64_t e : s.extents) bytes *= uint64_t(e);
+          const bundle::Span* span = a->part() == 0 ? t->info->quants() : a->part() == 1 ? t->info->scales() : t->info->mins();
+          if (span->size() < bytes) bad("argument ", i, " reads past its tensor");
+          break;
+        }
+        case bundle::ArgKind::KCacheAppend:
+        case bundle::ArgKind::VCacheAppend:
+        case bundle::ArgKind::KCache:
+        case bundle::ArgKind::VCache: {
+          const bool append = a->kind() == bundle::ArgKind::KCacheAppend || a->kind() == bundle::ArgKind::VCacheAppend;
+          if (int64_t(a->ref()) >= n_layer || s.elem_bytes != 2 || s.extents.size() != 2 || s.extents[0] != kv_width ||
+              (append ? !has_t || s.role != 'o' : !has_p || s.role != 'i'))
+            bad("argument ", i, " is not a KV cache view");
+          break;
+        }
+        default: bad("argument ", i, " has an unknown kind");
+      }
+    }
+    ++index;
+  }
+}
+
+Model::~Model() {
+  if (library_) dlclose(library_);
+}
+
+void Model::set_parallel_for(int (*handler)(void*, int (*)(void*, int, uint8_t*), int, int, uint8_t*)) const {
+  set_custom_do_par_for_(handler);
+}
+
+}  // namespace plm

@@ -1,0 +1,43 @@
+// A session: one conversation's state on a Model (KV cache, position, activation
+// arena) and the executor that runs the bundle's plan over it. Sessions of one
+// Model are independent; kernels run on the session's thread pool.
+#pragma once
+#include <memory>
+#include <vector>
+
+#include "model.h"
+#include "thread_pool.h"
+
+namespace plm {
+
+// Tokens per block of the matmuls' prefill kernels (schedules/schedule_class.h).
+constexpr int64_t kPrefillBlock = 4;
+
+class Session {
+ public:
+  // n_ctx: KV cache capacity (0 = the model's training context, at most 4096);
+  // n_batch: tokens per plan run (longer inputs run in chunks); threads: 0 = all CPUs.
+  Session(std::shared_ptr<const Model> model, int64_t n_ctx = 0, int64_t n_batch = 64, int threads = 0);
+
+  // Evaluates ids at the next positions; returns the logits of every id
+  // ([ids][n_vocab]) or, with last_only, of the last one. Throws Error on bad ids or
+  // a full context (the session is unchanged then).
+  std::vector<float> decode(const std::vector<int32_t>& ids, bool last_only = false);
+
+  int64_t position() const { return pos_; }
+  int64_t context_size() const { return n_ctx_; }
+  int64_t n_vocab() const { return n_vocab_; }
+  void reset() { pos_ = 0; }
+
+ private:
+  void run_chunk(const int32_t* ids, int64_t T, float* logits_out, bool last_only);
+  std::shared_ptr<const Model> model_;
+  int64_t n_ctx_, n_batch_, n_vocab_, kv_width_;
+  int64_t pos_ = 0;
+  std::unique_ptr<ThreadPool> pool_;
+  std::vector<uint8_t> arena_;  // 64-byte aligned start below
+  uint8_t* arena_base_ = nullptr;
+  std::vector<std::vector<uint16_t>> k_cache_, v_cache_;
+};
+
+}  // namespace plm
