@@ -64,7 +64,11 @@ __attribute__((target("avx512f"))) uint64_t sum_range_avx512(const uint8_t* p, s
     for (int k = 0; k < 8; ++k) a[k] = _mm512_add_epi64(a[k], _mm512_load_si512(p + i + 64 * k));
   __m512i s = a[0];
   for (int k = 1; k < 8; ++k) s = _mm512_add_epi64(s, a[k]);
-  return uint64_t(_mm512_reduce_add_epi64(s));
+  uint64_t lanes[8];
+  _mm512_storeu_si512(lanes, s);
+  uint64_t total = 0;
+  for (uint64_t v : lanes) total += v;
+  return total;
 }
 
 // The most a kernel could stream: widest loads the CPU has, 8 independent streams of
@@ -97,7 +101,11 @@ __attribute__((target("avx512f,avx512bw,avx512vnni"))) int64_t vnni_loop(int64_t
     for (auto& x : a) x = _mm512_dpbusd_epi32(x, u, s);
   __m512i t = a[0];
   for (int k = 1; k < 8; ++k) t = _mm512_add_epi32(t, a[k]);
-  return _mm512_reduce_add_epi32(t);
+  int32_t lanes[16];
+  _mm512_storeu_si512(lanes, t);
+  int64_t total = 0;
+  for (int32_t v : lanes) total += v;
+  return total;
 }
 
 __attribute__((target("avx2"))) int64_t avx2_loop(int64_t iters) {

@@ -69,7 +69,9 @@ TEST(Bundle, WeightsVocabularyAndHparamsReadBack) {
         const PackedMatmulWeights p = pack_matmul_weights(t.type, t.data, t.ne[0], t.ne[1], cls);
         EXPECT_EQ(0, std::memcmp(v->quants, p.quants.data(), p.quants.size())) << t.name;
         EXPECT_EQ(0, std::memcmp(v->scales, p.scales.data(), p.scales.size() * 4)) << t.name;
-        if (!p.mins.empty()) EXPECT_EQ(0, std::memcmp(v->mins, p.mins.data(), p.mins.size() * 4)) << t.name;
+        if (!p.mins.empty()) {
+          EXPECT_EQ(0, std::memcmp(v->mins, p.mins.data(), p.mins.size() * 4)) << t.name;
+        }
       }
     }
   }

@@ -39,7 +39,7 @@ class GgufBuilder {
   }
   static std::vector<uint8_t> str(const std::string& s) {
     auto b = pod<uint64_t>(s.size());
-    b.insert(b.end(), s.begin(), s.end());
+    for (char c : s) b.push_back(uint8_t(c));
     return b;
   }
   // ARRAY value: element type, count, then the already-encoded elements.

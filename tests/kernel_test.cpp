@@ -259,7 +259,9 @@ TEST(KernelInstructions, EachClassUsesItsDotProductInstruction) {
       const test::RunResult r = test::run_command({"/usr/bin/" + std::string(w.objdump), "-d", lib});
       ASSERT_EQ(r.exit_code, 0) << lib << ": " << r.err;
       for (const char* m : w.must) EXPECT_NE(r.out.find(m), std::string::npos) << lib << " has no " << m;
-      if (std::string(w.cls) == "arm64-neon") EXPECT_EQ(r.out.find("sdot"), std::string::npos) << "ARMv8.0 code must not use sdot";
+      if (std::string(w.cls) == "arm64-neon") {
+        EXPECT_EQ(r.out.find("sdot"), std::string::npos) << "ARMv8.0 code must not use sdot";
+      }
       }
     }
 }

@@ -30,10 +30,11 @@ std::string cannot_run(const ClassInfo& c) {
 
 std::vector<uint8_t> run_kernel(const ClassInfo& c, const std::string& name, int32_t T, const std::vector<uint8_t>& inputs,
                                 int32_t P) {
-  std::vector<uint8_t> in(8);
-  std::memcpy(in.data(), &T, 4);
-  std::memcpy(in.data() + 4, &P, 4);
-  in.insert(in.end(), inputs.begin(), inputs.end());
+  std::vector<uint8_t> in;
+  in.reserve(8 + inputs.size());
+  append(in, &T, 1);
+  append(in, &P, 1);
+  for (uint8_t b : inputs) in.push_back(b);
   const std::string in_path = test::write_temp("kin_" + name + ".bin", in);
   const std::string out_path = test::temp_dir() + "/kout_" + name + ".bin";
   const std::string runner = std::string(PLM_RUNNER_DIR) + "/plm_kernel_runner_" + c.arch;

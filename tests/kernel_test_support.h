@@ -4,6 +4,7 @@
 #pragma once
 #include <cstdint>
 #include <cstring>
+#include <ostream>
 #include <string>
 #include <vector>
 
@@ -15,6 +16,7 @@ struct ClassInfo {
   const char* qemu_cpu;  // nullptr: run natively
 };
 extern const ClassInfo kClasses[4];
+inline void PrintTo(const ClassInfo& c, std::ostream* os) { *os << c.name; }
 
 std::string id_of(const std::string& cls);  // "x86-avx2" -> "x86_avx2"
 // "" if this machine can run the class, else why not.
