@@ -145,3 +145,34 @@ TEST(Cli, RunAndTokenizeErrors) {
 
 }  // namespace
 }  // namespace plm
+
+namespace plm {
+namespace {
+
+TEST(Cli, CompileRunAndBenchABundle) {
+  const std::string model = test::testdata("models/aidreams260K.bin");
+  PLM_REQUIRE_TESTDATA(model);
+  const std::string out = test::temp_dir() + "/cli-aidreams.plm";
+  auto r = pocketlm({"compile", model, "--soc", "host", "-o", out, "--force"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.err.find("kernels"), std::string::npos) << r.err;
+  expect_error(pocketlm({"compile", model, "--soc", "host", "-o", out}), "already exists; pass --force");
+  expect_error(pocketlm({"compile", model, "--soc", "pixel-99", "-o", out}), "unknown SoC 'pixel-99'");
+  expect_error(pocketlm({"compile", model, "--soc", "snapdragon-8-gen-3", "-o", out + ".2"}), "for android are not built yet");
+  r = pocketlm({"inspect", out});
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.out.find("verified"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("plan:"), std::string::npos) << r.out;
+  r = pocketlm({"run", out, "-p", "Once upon a time", "-n", "16", "--temp", "0"});
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(r.out.rfind("Once upon a time, pixels unfolding", 0), 0u) << r.out;
+  r = pocketlm({"bench", out, "-p", "16", "-n", "8", "-r", "2", "-t", "1", "--json"});
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.out.find("\"tg_tok_s\""), std::string::npos) << r.out;
+  expect_error(pocketlm({"bench", model}), "is not a bundle");
+  expect_error(pocketlm({"bench", out, "-p", "0", "-n", "0"}), "nothing to measure");
+  expect_error(pocketlm({"run", out, "-p", "x", "--reference"}), "--reference runs model files");
+}
+
+}  // namespace
+}  // namespace plm

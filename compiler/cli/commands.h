@@ -19,6 +19,7 @@ int run_run(const std::vector<std::string>& args);
 int run_tokenize(const std::vector<std::string>& args);
 int run_socs(const std::vector<std::string>& args);
 int run_compile(const std::vector<std::string>& args);
+int run_bench(const std::vector<std::string>& args);
 
 extern const char kInspectHelp[];
 extern const char kLogitsHelp[];
@@ -26,5 +27,6 @@ extern const char kRunHelp[];
 extern const char kTokenizeHelp[];
 extern const char kSocsHelp[];
 extern const char kCompileHelp[];
+extern const char kBenchHelp[];
 
 }  // namespace plm

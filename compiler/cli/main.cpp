@@ -12,11 +12,12 @@ namespace {
 
 const plm::Command kCommands[] = {
     {"socs", "list the SoCs kernels can be specialised for", plm::kSocsHelp, plm::run_socs},
-    {"compile", "write a bundle for one SoC (weights, vocabulary; no kernels yet)", plm::kCompileHelp, plm::run_compile},
-    {"inspect", "show a model file: metadata, hparams, tensors, graph", plm::kInspectHelp, plm::run_inspect},
-    {"run", "generate text from a prompt (reference executor)", plm::kRunHelp, plm::run_run},
-    {"tokenize", "show how a model's tokenizer splits text", plm::kTokenizeHelp, plm::run_tokenize},
-    {"logits", "write the logits of a token sequence (reference executor)", plm::kLogitsHelp, plm::run_logits},
+    {"compile", "compile a model for one SoC into a bundle (kernels, plan, weights)", plm::kCompileHelp, plm::run_compile},
+    {"run", "generate text (bundle, or model file with --reference)", plm::kRunHelp, plm::run_run},
+    {"bench", "prompt processing and generation speed of a bundle", plm::kBenchHelp, plm::run_bench},
+    {"inspect", "show a model file (metadata, hparams, tensors, graph) or a bundle", plm::kInspectHelp, plm::run_inspect},
+    {"tokenize", "show how a model's or bundle's tokenizer splits text", plm::kTokenizeHelp, plm::run_tokenize},
+    {"logits", "write the logits of a token sequence (bundle, or model file with --reference)", plm::kLogitsHelp, plm::run_logits},
 };
 
 void print_usage(FILE* to) {
