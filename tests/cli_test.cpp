@@ -176,3 +176,17 @@ TEST(Cli, CompileRunAndBenchABundle) {
 
 }  // namespace
 }  // namespace plm
+
+namespace plm {
+namespace {
+
+// An app in plain C against runtime/include/pocketlm/pocketlm.h only.
+TEST(CApi, PlainCProgramRunsABundle) {
+  const std::string model = test::testdata("models/aidreams260K.bin");
+  PLM_REQUIRE_TESTDATA(model);
+  const test::RunResult r = test::run_command({PLM_C_API_TEST, test::cached_bundle(model, "host"), ", pixels unfolding like petals."});
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+}
+
+}  // namespace
+}  // namespace plm
