@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cmath>
 #include <filesystem>
+#include <thread>
 
 #include "bundle/bundle_writer.h"
 #include "error.h"
@@ -122,6 +123,35 @@ TEST(BundleRuntime, BadIdsAndContextOverflowLeaveTheSessionUsable) {
   EXPECT_EQ(s.position(), 7);
   EXPECT_THROW(s.decode({1, 2}), Error);
   EXPECT_NO_THROW(s.decode({1}));
+}
+
+}  // namespace
+}  // namespace plm
+
+namespace plm {
+namespace {
+
+// One model, four sessions decoding in four threads at once (each with its own
+// thread pool): every session's logits equal a lone session's.
+TEST(BundleRuntime, ConcurrentSessionsMatchALoneSession) {
+  const std::string model = test::testdata("models/synth-llama-Q4_0.gguf");
+  const std::string greedy = test::testdata("reference/synth-llama-Q4_0.greedy.txt");
+  PLM_REQUIRE_TESTDATA(model);
+  const auto prompt = test::read_id_lines(greedy).at(0);
+  auto m = Model::open(compile_host(model));
+  const std::vector<float> alone = Session(m, 64, 8, 2).decode(prompt);
+  std::vector<std::vector<float>> got(4);
+  std::vector<std::thread> threads;
+  for (int i = 0; i < 4; ++i)
+    threads.emplace_back([&, i] {
+      Session s(m, 64, 8, 2);
+      for (int rep = 0; rep < 3; ++rep) {
+        s.reset();
+        got[size_t(i)] = s.decode(prompt);
+      }
+    });
+  for (auto& t : threads) t.join();
+  for (int i = 0; i < 4; ++i) EXPECT_EQ(got[size_t(i)], alone) << "session " << i;
 }
 
 }  // namespace

@@ -85,7 +85,8 @@ std::vector<uint8_t> build_kernel_library(const std::vector<KernelRequest>& kern
   const bool arm = is_arm64(soc.schedule);
   const fs::path bin = tools_dir();
   TempDir tmp;
-  const std::string target = soc.halide_target + "-no_runtime";
+  // user_context: every kernel call carries its session's thread pool to halide_do_par_for.
+  const std::string target = soc.halide_target + "-user_context-no_runtime";
   // Kernels: two generator processes at a time (one per core of a small machine).
   std::vector<Job> running;
   std::vector<std::string> archives;

@@ -8,6 +8,7 @@
 #include <cstring>
 
 #include "error.h"
+#include "thread_pool.h"
 
 namespace plm {
 
@@ -54,6 +55,8 @@ std::shared_ptr<Model> Model::open(const std::string& path) {
     }
   }
   m->check_plan();
+  // Parallel loops go to the pool each call passes as its user context.
+  m->set_custom_do_par_for_(ThreadPool::halide_handler());
   return m;
 }
 
@@ -126,8 +129,5 @@ Model::~Model() {
   if (library_) dlclose(library_);
 }
 
-void Model::set_parallel_for(int (*handler)(void*, int (*)(void*, int, uint8_t*), int, int, uint8_t*)) const {
-  set_custom_do_par_for_(handler);
-}
 
 }  // namespace plm

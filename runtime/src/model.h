@@ -24,8 +24,6 @@ class Model {
   ~Model();
   const Bundle& bundle() const { return *bundle_; }
   const std::vector<BoundKernel>& kernels() const { return kernels_; }
-  // Installs a parallel-for handler into the library's Halide runtime.
-  void set_parallel_for(int (*handler)(void*, int (*)(void*, int, uint8_t*), int, int, uint8_t*)) const;
 
  private:
   Model() = default;

@@ -33,8 +33,6 @@ std::vector<float> Session::decode(const std::vector<int32_t>& ids, bool last_on
   if (int64_t(ids.size()) > n_ctx_ - pos_)
     fail("context overflow: ", pos_, " tokens cached + ", ids.size(), " new > context size ", n_ctx_);
   std::vector<float> logits(size_t(last_only ? n_vocab_ : n_vocab_ * int64_t(ids.size())));
-  ThreadPool::activate(pool_.get());
-  model_->set_parallel_for(ThreadPool::halide_handler());
   for (size_t begin = 0; begin < ids.size(); begin += size_t(n_batch_)) {
     const int64_t T = std::min<int64_t>(n_batch_, int64_t(ids.size() - begin));
     const bool last_chunk = begin + size_t(T) == ids.size();
@@ -51,12 +49,13 @@ void Session::run_chunk(const int32_t* ids, int64_t T, float* logits_out, bool l
   const auto& slots = *plan.slots();
   auto slot_base = [&](uint32_t s) { return arena_base_ + slots.Get(s)->offset() * uint64_t(n_batch_); };
   std::vector<void*> argv;
+  void* user_context = pool_.get();  // argv[0]: the kernels' user context, read by halide_do_par_for
   std::vector<std::unique_ptr<KernelBuffer>> bufs;
   std::vector<int32_t> scalars;
   // One kernel call on tokens [t0, t0 + tn) of the chunk.
   auto call = [&](const BoundKernel& k, const bundle::Step& st, int64_t t0, int64_t tn) {
     const int64_t pos0 = pos_ + t0, positions = pos0 + tn;
-    argv.clear();
+    argv.assign(1, &user_context);
     bufs.clear();
     scalars.assign(k.args.size(), 0);
     for (size_t i = 0; i < k.args.size(); ++i) {

@@ -1,6 +1,8 @@
 // A session: one conversation's state on a Model (KV cache, position, activation
 // arena) and the executor that runs the bundle's plan over it. Sessions of one
-// Model are independent; kernels run on the session's thread pool.
+// Model are independent and may decode concurrently from different threads: each
+// kernel call carries its session's thread pool (Halide's user context). One
+// session must not be used from two threads at once.
 #pragma once
 #include <memory>
 #include <vector>

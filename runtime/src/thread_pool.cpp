@@ -6,8 +6,10 @@ namespace {
 std::atomic<ThreadPool*> g_halide_pool{nullptr};
 thread_local bool t_in_pool_loop = false;
 
+// Kernels built with Halide's user_context feature (bundle kernels) pass their
+// session's pool; others (tests, benches) use the installed one.
 int halide_par_for(void* user_context, halide_task_t task, int min, int size, uint8_t* closure) {
-  ThreadPool* pool = g_halide_pool.load(std::memory_order_acquire);
+  ThreadPool* pool = user_context ? static_cast<ThreadPool*>(user_context) : g_halide_pool.load(std::memory_order_acquire);
   if (!pool || t_in_pool_loop || size <= 1) {
     for (int i = min; i < min + size; ++i)
       if (int r = task(user_context, i, closure)) return r;
