@@ -14,6 +14,7 @@
 #include "import/vocab_import.h"
 #include "layout/matmul_layout.h"
 #include "models/model_graph.h"
+#include "gguf_builder.h"
 #include "test_support.h"
 
 namespace plm {
@@ -75,6 +76,49 @@ TEST(Bundle, WeightsVocabularyAndHparamsReadBack) {
       }
     }
   }
+}
+
+// A byte-level BPE vocabulary (Qwen2 pre-tokenizer, merges) travels through the bundle.
+TEST(Bundle, ByteLevelBpeVocabularyReadsBack) {
+  test::GgufBuilder g = test::tiny_llama_gguf();
+  std::vector<uint8_t> tokens, types, merges;
+  std::vector<std::string> pieces;
+  for (char c = 'a'; c <= 'z'; ++c) pieces.push_back(std::string(1, c));
+  for (const char* p : {"\xC4\xA0", "\xC4\xA0t", "th", "\xC4\xA0th", "he", "\xC4\xA0the", "at", "\xC4\xA0" "c", "\xC4\xA0" "cat"}) pieces.push_back(p);
+  pieces.push_back("<|im_end|>");
+  while (pieces.size() < 64) pieces.push_back("<unused" + std::to_string(pieces.size()) + ">");
+  for (size_t k = 0; k < pieces.size(); ++k) {
+    const auto b = test::GgufBuilder::str(pieces[k]);
+    tokens.insert(tokens.end(), b.begin(), b.end());
+    const auto t = test::GgufBuilder::pod<int32_t>(k < 35 ? 1 : k == 35 ? 3 : 5);
+    types.insert(types.end(), t.begin(), t.end());
+  }
+  const std::vector<std::string> merge_list = {"\xC4\xA0 t", "t h", "\xC4\xA0 th", "h e", "\xC4\xA0th e", "a t", "\xC4\xA0 c"};
+  for (const auto& m : merge_list) {
+    const auto b = test::GgufBuilder::str(m);
+    merges.insert(merges.end(), b.begin(), b.end());
+  }
+  g.kv_str("tokenizer.ggml.model", "gpt2");
+  g.kv_str("tokenizer.ggml.pre", "qwen2");
+  g.kv("tokenizer.ggml.tokens", 9, test::GgufBuilder::array(8, pieces.size(), tokens));
+  g.kv("tokenizer.ggml.token_type", 9, test::GgufBuilder::array(5, pieces.size(), types));
+  g.kv("tokenizer.ggml.merges", 9, test::GgufBuilder::array(8, merge_list.size(), merges));
+  g.kv_u32("tokenizer.ggml.eos_token_id", 35);
+  const std::string model = test::write_temp("byte-bpe.gguf", g.build());
+  const std::string path = compile_to(model, "host", "byte-bpe.plm");
+  const Tokenizer from_bundle(Bundle::open(path)->vocab());
+  const Tokenizer from_model(vocab_from_metadata(open_model_file(model).meta, model));
+  EXPECT_EQ(from_bundle.vocab().kind, TokenizerKind::ByteBpe);
+  EXPECT_EQ(from_bundle.vocab().pre, "qwen2");
+  EXPECT_EQ(from_bundle.vocab().merges, merge_list);
+  EXPECT_FALSE(from_bundle.vocab().add_bos);
+  const std::string text = "the cat<|im_end|> sat";
+  // Worked by hand: "the" -> th|e ("th e" is no merge); " cat" -> "a t" (rank 5) beats
+  // "Ġ c" (rank 6) -> Ġc|at; the control token; " sat" -> Ġ|s|at.
+  const std::vector<int32_t> want = {28, 4, 33, 32, 35, 26, 18, 32};
+  EXPECT_EQ(from_bundle.encode(text, false, true), want);
+  EXPECT_EQ(from_model.encode(text, false, true), want);
+  EXPECT_EQ(from_bundle.decode(want), "the cat sat");  // control tokens print nothing
 }
 
 TEST(Bundle, RefusesToOverwriteAndChecksTheCpu) {

@@ -2,6 +2,8 @@
 // string encodes to exactly the expected ids, and decodes back to the input.
 #include "import/model_file.h"
 #include "import/vocab_import.h"
+#include <algorithm>
+
 #include "error.h"
 #include "test_support.h"
 #include "tokenizer.h"
@@ -38,12 +40,49 @@ TEST_P(VocabVectors, EncodeMatchesLlamaCppAndDecodeRoundTrips) {
   }
 }
 
-INSTANTIATE_TEST_SUITE_P(Spm, VocabVectors, ::testing::Values("llama-spm", "phi-3"), [](const auto& i) {
+std::string vocab_test_name(const ::testing::TestParamInfo<const char*>& i) {
   std::string n = i.param;
   for (char& c : n)
     if (c == '-') c = '_';
   return n;
-});
+}
+
+INSTANTIATE_TEST_SUITE_P(Spm, VocabVectors, ::testing::Values("llama-spm", "phi-3"), vocab_test_name);
+INSTANTIATE_TEST_SUITE_P(ByteBpe, VocabVectors, ::testing::Values("gpt-2", "starcoder", "mpt", "refact", "deepseek-llm"),
+                         vocab_test_name);
+
+TEST(Tokenizer, ByteLevelBpeIsLosslessOnAnyBytes) {
+  const std::string path = test::testdata("tokenizers/ggml-vocab-gpt-2.gguf");
+  PLM_REQUIRE_TESTDATA(path);
+  const Tokenizer tok(vocab_from_metadata(open_model_file(path).meta, path));
+  EXPECT_EQ(tok.vocab().kind, TokenizerKind::ByteBpe);
+  EXPECT_FALSE(tok.vocab().add_bos);  // gpt-2 says nothing: byte-level BPE adds no BOS by default
+  std::string all_bytes;
+  for (int b = 0; b < 256; ++b) all_bytes += char(b);
+  for (const std::string& s : {all_bytes, std::string("\xff\xfe ok \xc3"), std::string("a\0b", 3), std::string("   ")})
+    EXPECT_EQ(tok.decode(tok.encode(s, false)), s);
+  // "<|endoftext|>" is a control token: text unless special tokens are parsed.
+  const int32_t eot = tok.find("<|endoftext|>");
+  ASSERT_GE(eot, 0);
+  EXPECT_EQ(tok.encode("hi<|endoftext|>", false, true).back(), eot);
+  const auto plain = tok.encode("hi<|endoftext|>", false, false);
+  EXPECT_EQ(std::count(plain.begin(), plain.end(), eot), 0);
+  EXPECT_EQ(tok.decode(plain), "hi<|endoftext|>");
+}
+
+TEST(Tokenizer, ByteLevelBpeRejectsBadTables) {
+  Vocab v;
+  v.kind = TokenizerKind::ByteBpe;
+  v.pieces = {"a", "b", "ab"};
+  v.pre = "gpt-2";
+  v.merges = {"a b"};
+  EXPECT_EQ(Tokenizer(v).encode("ab", false), (std::vector<int32_t>{2}));
+  v.merges = {"ab"};  // not two pieces
+  EXPECT_THROW(Tokenizer{v}, Error);
+  v.merges = {"a b"};
+  v.pre = "klingon";
+  EXPECT_THROW(Tokenizer{v}, Error);
+}
 
 TEST(Tokenizer, Llama2cTokenizerEncodesLikeItsGguf) {
   const std::string bin = test::testdata("models/aidreams260K.bin");

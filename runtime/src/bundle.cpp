@@ -6,6 +6,7 @@
 #include <cstring>
 
 #include "crc32.h"
+#include "pretokenizer.h"
 #include "error.h"
 
 namespace plm {
@@ -108,8 +109,14 @@ std::unique_ptr<Bundle> Bundle::open(const std::string& path, const CpuFeatures*
   const bundle::Vocab& v = *m.vocab();
   if (!v.pieces() || int64_t(v.pieces()->size()) != hp.n_vocab())
     bad("vocabulary has ", v.pieces() ? v.pieces()->size() : 0, " pieces but n_vocab is ", hp.n_vocab());
-  if ((v.scores() && v.scores()->size() != v.pieces()->size()) || (v.types() && v.types()->size() != v.pieces()->size()))
-    bad("vocabulary scores/types do not match its pieces");
+  auto sized = [&](const auto* vec) { return !vec || vec->size() == 0 || vec->size() == v.pieces()->size(); };  // empty = absent
+  if (!sized(v.scores()) || !sized(v.types())) bad("vocabulary scores/types do not match its pieces");
+  if (v.model() == bundle::TokenizerModel::ByteBpe) {
+    if (!v.pre() || !PreTokenizer::known(v.pre()->string_view()))
+      bad("vocabulary names an unknown pre-tokenizer '", v.pre() ? v.pre()->str() : "", "'");
+  } else if (v.model() != bundle::TokenizerModel::Spm) {
+    bad("vocabulary has unknown tokenizer model ", int(v.model()));
+  }
   const uint8_t* wbase = base + weights->offset();
   for (const bundle::Tensor* t : *m.tensors()) {
     const std::string name = t->name() ? t->name()->str() : "";
@@ -155,7 +162,10 @@ const Bundle::TensorView* Bundle::find_tensor(const std::string& name) const {
 Vocab Bundle::vocab() const {
   const bundle::Vocab& bv = *meta_->vocab();
   Vocab v;
-  v.kind = TokenizerKind::Spm;
+  v.kind = bv.model() == bundle::TokenizerModel::ByteBpe ? TokenizerKind::ByteBpe : TokenizerKind::Spm;
+  if (bv.merges())
+    for (const auto* m : *bv.merges()) v.merges.push_back(m->str());
+  if (bv.pre()) v.pre = bv.pre()->str();
   for (const auto* p : *bv.pieces()) v.pieces.push_back(p->str());
   if (bv.scores()) v.scores.assign(bv.scores()->begin(), bv.scores()->end());
   if (bv.types())

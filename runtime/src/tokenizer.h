@@ -1,8 +1,10 @@
 // Tokenizers the runtime carries in a bundle: SentencePiece-style BPE over scored
-// pieces with byte fallback (llama, phi-3). Special tokens are matched before the
-// model's own algorithm when asked to.
+// pieces with byte fallback (llama, phi-3), and byte-level BPE over ranked merges
+// after a family's pre-tokenizer (GPT-2, Llama 3, Qwen2, DeepSeek, StarCoder, ...).
+// Special tokens are matched before the model's own algorithm.
 #pragma once
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <string_view>
 #include <unordered_map>
@@ -13,7 +15,12 @@ namespace plm {
 // Token types as GGUF numbers them.
 enum class TokenType : int32_t { Undefined = 0, Normal = 1, Unknown = 2, Control = 3, UserDefined = 4, Unused = 5, Byte = 6 };
 
-enum class TokenizerKind { Spm };
+enum class TokenizerKind : int8_t {
+  Spm = 0,      // GGUF tokenizer.ggml.model "llama"
+  ByteBpe = 1,  // GGUF tokenizer.ggml.model "gpt2"
+};
+
+class PreTokenizer;
 
 struct Vocab {
   TokenizerKind kind = TokenizerKind::Spm;
@@ -23,11 +30,15 @@ struct Vocab {
   int32_t bos = -1, eos = -1, unk = -1;
   bool add_bos = true;
   bool add_space_prefix = true;  // SPM: a leading "▁" as SentencePiece adds
+  std::vector<std::string> merges;  // ByteBpe: "left right", best first
+  std::string pre;                  // ByteBpe: the pre-tokenizer family (tokenizer.ggml.pre)
 };
 
 class Tokenizer {
  public:
   explicit Tokenizer(Vocab v);  // validates the tables; throws Error
+  ~Tokenizer();
+  Tokenizer(Tokenizer&&) noexcept;
 
   // text -> ids. add_bos prepends BOS when the vocabulary has one; parse_special
   // turns the text of control tokens (e.g. "<s>") into those tokens instead of text.
@@ -35,6 +46,8 @@ class Tokenizer {
   // The bytes a token stands for (control tokens give nothing). Throws for bad ids.
   std::string piece_bytes(int32_t id) const;
   // ids -> text; the space SentencePiece adds in front of the first word is removed.
+  // Lossless: decode(encode(s)) == s for every byte string byte-level BPE encodes and
+  // for SPM text the vocabulary covers.
   std::string decode(const std::vector<int32_t>& ids) const;
 
   const Vocab& vocab() const { return v_; }
@@ -43,9 +56,15 @@ class Tokenizer {
 
  private:
   void encode_spm(std::string_view text, std::vector<int32_t>& out) const;
+  void encode_bpe(std::string_view text, std::vector<int32_t>& out) const;
   Vocab v_;
   std::unordered_map<std::string, int32_t> ids_;
   int32_t byte_ids_[256];
+  // ByteBpe: merge ranks, the pre-tokenizer, and GPT-2's printable stand-in for each byte.
+  std::unordered_map<std::string, int32_t> merge_ranks_;
+  std::unique_ptr<PreTokenizer> pre_;
+  std::string byte_chars_[256];
+  std::unordered_map<uint32_t, uint8_t> char_bytes_;
   std::vector<int32_t> specials_;  // control and user-defined tokens, longest first
 };
 
