@@ -6,6 +6,7 @@
 #include "import/model_file.h"
 #include "import/vocab_import.h"
 #include "tokenizer.h"
+#include "chat_template.h"
 #include "test_support.h"
 
 namespace plm {
@@ -179,6 +180,42 @@ TEST(Cli, CompileRunAndBenchABundle) {
 
 namespace plm {
 namespace {
+
+// --chat: the first answer equals a one-shot completion of the rendered turn; /reset
+// really empties the context (the same question gets the same greedy answer);
+// a turn that cannot fit says so and the session goes on.
+TEST(Cli, ChatTurnsResetAndContextLimits) {
+  const std::string model = test::testdata("models/aidreams260K.bin");
+  PLM_REQUIRE_TESTDATA(model);
+  const std::string bundle = test::cached_bundle(model, "host");
+  const std::vector<std::string> chat = {test::pocketlm_binary(), "run", bundle, "--chat", "--chat-template", "chatml", "--temp", "0", "-n", "12"};
+  const auto r = test::run_command(chat, "Once upon a time\nThe robot\n/reset\nOnce upon a time\n");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  std::vector<std::string> answers;
+  for (size_t at = 0, nl; (nl = r.out.find('\n', at)) != std::string::npos; at = nl + 1) answers.push_back(r.out.substr(at, nl - at));
+  ASSERT_GE(answers.size(), 3u) << r.out;
+  EXPECT_NE(r.err.find("chatml template"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("(conversation cleared)"), std::string::npos) << r.err;
+
+  const std::string turn = render_chat(ChatFormat::ChatMl, {{"user", "Once upon a time"}}, true);
+  const auto one = pocketlm({"run", bundle, "-p", turn, "--parse-special", "--temp", "0", "-n", "12"});
+  ASSERT_EQ(one.exit_code, 0) << one.err;
+  ASSERT_EQ(one.out.rfind(turn, 0), 0u);
+  const std::string one_shot = one.out.substr(turn.size(), one.out.size() - turn.size() - 1);
+  // Answers may contain newlines: compare the whole stdout instead of lines.
+  EXPECT_EQ(r.out.rfind(one_shot + "\n", 0), 0u) << "chat: '" << r.out << "' one-shot: '" << one_shot << "'";
+  const size_t second_reset_answer = r.out.rfind(one_shot + "\n");
+  EXPECT_EQ(second_reset_answer + one_shot.size() + 1, r.out.size()) << "after /reset the same question gets the same answer";
+
+  const auto full = test::run_command({test::pocketlm_binary(), "run", bundle, "--chat", "--chat-template", "llama2", "--ctx", "16"},
+                                      "a question far too long to fit in sixteen tokens of context\n/exit\n");
+  EXPECT_EQ(full.exit_code, 0) << full.err;
+  EXPECT_NE(full.err.find("context full: this turn needs"), std::string::npos) << full.err;
+  expect_error(pocketlm({"run", bundle, "--chat"}), "has no chat template");
+  expect_error(pocketlm({"run", bundle, "--chat", "--chat-template", "vicuna"}), "unknown chat template 'vicuna'");
+  expect_error(pocketlm({"run", bundle, "--chat", "-p", "hi"}), "drop -p/-f");
+  expect_error(pocketlm({"run", bundle, "-p", "hi", "--system", "x"}), "--system only applies with --chat");
+}
 
 // An app in plain C against runtime/include/pocketlm/pocketlm.h only.
 TEST(CApi, PlainCProgramRunsABundle) {

@@ -86,16 +86,18 @@ std::vector<std::vector<int32_t>> read_id_lines(const std::string& path) {
 }
 
 
-RunResult run_command(const std::vector<std::string>& argv) {
-  // stdout and stderr go to temp files so large outputs cannot deadlock a pipe.
+RunResult run_command(const std::vector<std::string>& argv, const std::string& stdin_text) {
+  // stdin, stdout and stderr are temp files so large outputs cannot deadlock a pipe.
   const std::string out_path = temp_dir() + "/cmd.out", err_path = temp_dir() + "/cmd.err";
+  const std::string in_path = write_temp("cmd.in", std::vector<uint8_t>(stdin_text.begin(), stdin_text.end()));
   std::fflush(stdout);  // or the child would write the parent's buffered output again
   std::fflush(stderr);
   pid_t pid = fork();
   if (pid == 0) {
     FILE* o = std::freopen(out_path.c_str(), "w", stdout);
     FILE* e = std::freopen(err_path.c_str(), "w", stderr);
-    (void)o; (void)e;
+    FILE* i = std::freopen(in_path.c_str(), "r", stdin);
+    (void)o; (void)e; (void)i;
     std::vector<char*> args;
     for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
     args.push_back(nullptr);

@@ -33,7 +33,7 @@ struct RunResult {
   int exit_code;
   std::string out, err;
 };
-RunResult run_command(const std::vector<std::string>& argv);
+RunResult run_command(const std::vector<std::string>& argv, const std::string& stdin_text = "");
 std::string pocketlm_binary();  // the CLI matching this test binary's flavour
 
 }  // namespace plm::test

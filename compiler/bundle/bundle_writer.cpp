@@ -156,7 +156,7 @@ BundleStats write_bundle(const ModelFile& mf, const Graph& g, const SocProfile& 
     auto voc = bundle::CreateVocab(fb, fb.CreateVectorOfStrings(vocab.pieces), fb.CreateVector(vocab.scores), fb.CreateVector(types),
                                    vocab.bos, vocab.eos, vocab.unk, vocab.add_bos, vocab.add_space_prefix,
                                    bundle::TokenizerModel(vocab.kind), fb.CreateVectorOfStrings(vocab.merges),
-                                   fb.CreateString(vocab.pre));
+                                   fb.CreateString(vocab.pre), fb.CreateString(vocab.chat_template));
     std::vector<flatbuffers::Offset<bundle::Tensor>> tensors;
     for (const PackedTensor& p : packed)
       tensors.push_back(bundle::CreateTensor(fb, fb.CreateString(p.name), p.format, p.k, p.n, p.tile_rows, &p.q, &p.s, &p.m));

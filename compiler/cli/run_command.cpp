@@ -4,6 +4,7 @@
 #include <memory>
 
 #include "cli/args.h"
+#include "cli/chat_loop.h"
 #include "cli/commands.h"
 #include "error.h"
 #include "generation.h"
@@ -17,10 +18,12 @@
 namespace plm {
 
 const char kRunHelp[] =
-    "usage: pocketlm run BUNDLE.plm (-p TEXT | -f FILE) [options]\n"
-    "       pocketlm run MODEL (-p TEXT | -f FILE) --reference [options]\n"
+    "usage: pocketlm run BUNDLE.plm (-p TEXT | -f FILE | --chat) [options]\n"
+    "       pocketlm run MODEL (-p TEXT | -f FILE | --chat) --reference [options]\n"
     "\n"
     "Generates text after the prompt, streaming it to stdout; timings go to stderr.\n"
+    "With --chat it is a conversation instead: each line you type is a user turn, the\n"
+    "model's answer streams back, and the history stays in the context.\n"
     "A bundle (pocketlm compile) runs its compiled kernels. A model file (GGUF or\n"
     "llama2.c) runs on the scalar f32 reference executor with --reference: exact but\n"
     "slow, meant for checking and debugging.\n"
@@ -30,6 +33,11 @@ const char kRunHelp[] =
     "  -f, --file FILE         read the prompt from FILE\n"
     "  --no-bos                do not prepend the BOS token\n"
     "  --parse-special         treat control-token text such as </s> in the prompt as tokens\n"
+    "chat:\n"
+    "  --chat                  interactive multi-turn chat on stdin (/reset starts over, /exit quits)\n"
+    "  --system TEXT           the system prompt\n"
+    "  --chat-template NAME    format turns as NAME instead of the model's own template:\n"
+    "                          chatml, llama2, llama3, phi3, gemma, mistral, mistral-v3\n"
     "generation:\n"
     "  -n, --n-predict N       tokens to generate (default 128)\n"
     "  --ctx N                 context size in tokens (default: the model's, at most 4096)\n"
@@ -48,17 +56,27 @@ const char kRunHelp[] =
     "  --seed S                random seed; the same seed gives the same text (default 0)\n"
     "  --tokenizer TOK.bin     llama2.c tokenizer (llama2.c checkpoints only)\n"
     "\n"
-    "example: pocketlm run ../shared/testdata/models/aidreams260K.bin -p \"Once upon a time\" -n 64 --reference\n";
+    "examples:\n"
+    "  pocketlm run ../shared/testdata/models/aidreams260K.bin -p \"Once upon a time\" -n 64 --reference\n"
+    "  pocketlm run qwen.plm --chat --system \"You are terse.\" --temp 0.7\n";
 
 int run_run(const std::vector<std::string>& argv) {
   Args a("run", argv,
          {"-p", "--prompt", "-f", "--file", "-n", "--n-predict", "--ctx", "--stop", "--temp", "--top-k", "--top-p", "--min-p",
           "--repeat-penalty", "--repeat-last-n", "--frequency-penalty", "--presence-penalty", "--seed", "--tokenizer", "-t",
-          "--threads"},
-         {"--reference", "--no-bos", "--parse-special", "--ignore-eos"});
+          "--threads", "--system", "--chat-template"},
+         {"--reference", "--no-bos", "--parse-special", "--ignore-eos", "--chat"});
   a.expect_positionals(1, "pocketlm run MODEL -p TEXT --reference");
   const std::string model = a.positional(0, "MODEL");
-  const std::string prompt = read_prompt(a);
+  const bool chat = a.has("--chat");
+  if (chat && (a.has("-p") || a.has("--prompt") || a.has("-f") || a.has("--file")))
+    fail("pocketlm run: --chat reads the conversation from stdin; drop -p/-f (or drop --chat to complete a prompt)");
+  if (!chat)
+    for (const char* f : {"--system", "--chat-template"})
+      if (a.has(f)) fail("pocketlm run: ", f, " only applies with --chat");
+  if (chat && (a.has("--no-bos") || a.has("--parse-special")))
+    fail("pocketlm run: --chat adds BOS and parses the template's special tokens itself; drop --no-bos/--parse-special");
+  const std::string prompt = chat ? std::string() : read_prompt(a);
   GenerateOptions opt;
   opt.max_tokens = int32_t(a.has("-n") ? a.integer("-n", 128, 0, 1 << 20) : a.integer("--n-predict", 128, 0, 1 << 20));
   if (auto s = a.value("--stop")) {
@@ -84,6 +102,8 @@ int run_run(const std::vector<std::string>& argv) {
 
   std::unique_ptr<Tokenizer> tok;
   std::function<const float*(const std::vector<int32_t>&)> decode;
+  std::function<void()> reset;
+  std::function<int64_t()> position;
   int64_t n_ctx = 0, n_vocab = 0;
   std::unique_ptr<Session> session;
   std::unique_ptr<ModelFile> mf;
@@ -102,6 +122,8 @@ int run_run(const std::vector<std::string>& argv) {
       logits = session->decode(batch, /*last_only=*/true);
       return logits.data();
     };
+    reset = [&] { session->reset(); };
+    position = [&] { return session->position(); };
     engine = "compiled kernels";
   } else {
     mf = std::make_unique<ModelFile>(open_model_file(model, a.value("--tokenizer").value_or("")));
@@ -115,7 +137,18 @@ int run_run(const std::vector<std::string>& argv) {
       logits = ex->eval(batch);
       return logits.data() + (batch.size() - 1) * size_t(n_vocab);
     };
+    reset = [&] { ex->reset(); };
+    position = [&] { return ex->position(); };
     engine = "reference executor";
+  }
+  if (chat) {
+    ChatFormat format;
+    if (auto name = a.value("--chat-template")) format = chat_format_from_name(*name);
+    else if (tok->vocab().chat_template.empty())
+      fail("pocketlm run: ", model, " has no chat template (tokenizer.chat_template); choose a format with --chat-template NAME (",
+           chat_format_names(), ")");
+    else format = detect_chat_format(tok->vocab().chat_template);
+    return run_chat(ChatEngine{tok.get(), decode, reset, position, n_ctx}, format, a.value("--system").value_or(""), opt);
   }
   const std::vector<int32_t> ids = tok->encode(prompt, !a.has("--no-bos") && tok->vocab().add_bos, a.has("--parse-special"));
   if (ids.empty()) fail("pocketlm run: the prompt is empty and --no-bos leaves nothing to start from");

@@ -23,6 +23,7 @@ Vocab vocab_from_metadata(const Metadata& m, const std::string& path) {
     fail(path, ": tokenizer model '", model, "' is not supported (supported: llama = SentencePiece BPE, gpt2 = byte-level BPE)");
   }
   v.pieces = m.get_string_array("tokenizer.ggml.tokens");
+  if (m.has("tokenizer.chat_template")) v.chat_template = m.get_string("tokenizer.chat_template");
   if (m.has("tokenizer.ggml.scores")) v.scores = m.get_float_array("tokenizer.ggml.scores");
   if (m.has("tokenizer.ggml.token_type")) {
     for (int64_t t : m.get_int_array("tokenizer.ggml.token_type")) {

@@ -166,6 +166,7 @@ Vocab Bundle::vocab() const {
   if (bv.merges())
     for (const auto* m : *bv.merges()) v.merges.push_back(m->str());
   if (bv.pre()) v.pre = bv.pre()->str();
+  if (bv.chat_template()) v.chat_template = bv.chat_template()->str();
   for (const auto* p : *bv.pieces()) v.pieces.push_back(p->str());
   if (bv.scores()) v.scores.assign(bv.scores()->begin(), bv.scores()->end());
   if (bv.types())

@@ -157,8 +157,8 @@ plm_status plm_generate(plm_session* s, const char* prompt, const plm_sampling* 
           logits = session.decode(batch, true);
           return logits.data();
         },
-        session.context_size() - session.position(), ids, opt,
-        [&](const std::string& text) { return on_text ? on_text(text.data(), text.size(), user) == 0 : true; });
+        session.context_size(), ids, opt,
+        [&](const std::string& text) { return on_text ? on_text(text.data(), text.size(), user) == 0 : true; }, session.position());
     if (n_generated) *n_generated = st.n_generated;
     return st.reason == plm::StopReason::Cancelled ? set_error(PLM_ERROR_CANCELLED, "cancelled by the callback") : PLM_OK;
   });

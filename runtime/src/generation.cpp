@@ -1,5 +1,6 @@
 #include "generation.h"
 
+#include <algorithm>
 #include <chrono>
 
 #include "error.h"
@@ -18,11 +19,12 @@ const char* stop_reason_name(StopReason r) {
 }
 
 GenerateStats generate(const Tokenizer& tok, const DecodeFn& decode, int64_t n_ctx, const std::vector<int32_t>& prompt,
-                       const GenerateOptions& opt, const TextFn& on_text) {
+                       const GenerateOptions& opt, const TextFn& on_text, int64_t n_past) {
   using clock = std::chrono::steady_clock;
   if (prompt.empty()) fail("generate: empty prompt (nothing to condition on)");
-  if (int64_t(prompt.size()) >= n_ctx)
-    fail("prompt of ", prompt.size(), " tokens does not fit the context of ", n_ctx, " tokens (leave room for at least one new token)");
+  if (n_past + int64_t(prompt.size()) >= n_ctx)
+    fail("prompt of ", prompt.size(), " tokens", n_past ? " after " + std::to_string(n_past) + " tokens of history" : std::string(),
+         " does not fit the context of ", n_ctx, " tokens (leave room for at least one new token)");
   GenerateStats st;
   st.n_prompt = int32_t(prompt.size());
   Sampler sampler(opt.sampling, tok.n_tokens());
@@ -32,7 +34,7 @@ GenerateStats generate(const Tokenizer& tok, const DecodeFn& decode, int64_t n_c
   auto t0 = clock::now();
   const float* logits = decode(prompt);
   st.prompt_seconds = std::chrono::duration<double>(clock::now() - t0).count();
-  int64_t pos = int64_t(prompt.size());
+  int64_t pos = n_past + int64_t(prompt.size());
   t0 = clock::now();
   for (;;) {
     if (st.n_generated >= opt.max_tokens) {
@@ -40,7 +42,7 @@ GenerateStats generate(const Tokenizer& tok, const DecodeFn& decode, int64_t n_c
       break;
     }
     const int32_t next = sampler.sample(logits);
-    if (opt.stop_at_eos && next == tok.vocab().eos) {
+    if (opt.stop_at_eos && (next == tok.vocab().eos || std::find(opt.stop_tokens.begin(), opt.stop_tokens.end(), next) != opt.stop_tokens.end())) {
       st.reason = StopReason::EndOfSequence;
       break;
     }

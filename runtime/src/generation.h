@@ -15,6 +15,7 @@ struct GenerateOptions {
   int32_t max_tokens = 128;
   SamplerParams sampling;
   std::vector<std::string> stop_strings;
+  std::vector<int32_t> stop_tokens;  // end generation like EOS does (e.g. a chat turn's end)
   bool stop_at_eos = true;
 };
 
@@ -30,10 +31,11 @@ struct GenerateStats {
 
 // decode(ids) evaluates ids at the next positions and returns the logits of the last
 // one (n_vocab floats). on_text receives UTF-8-safe text; returning false cancels.
+// n_past: tokens already in the context before `prompt` (a conversation's history).
 using DecodeFn = std::function<const float*(const std::vector<int32_t>& ids)>;
 using TextFn = std::function<bool(const std::string& text)>;
 
 GenerateStats generate(const Tokenizer& tok, const DecodeFn& decode, int64_t n_ctx, const std::vector<int32_t>& prompt,
-                       const GenerateOptions& opt, const TextFn& on_text);
+                       const GenerateOptions& opt, const TextFn& on_text, int64_t n_past = 0);
 
 }  // namespace plm

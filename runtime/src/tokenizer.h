@@ -32,6 +32,7 @@ struct Vocab {
   bool add_space_prefix = true;  // SPM: a leading "▁" as SentencePiece adds
   std::vector<std::string> merges;  // ByteBpe: "left right", best first
   std::string pre;                  // ByteBpe: the pre-tokenizer family (tokenizer.ggml.pre)
+  std::string chat_template;        // the model's Jinja chat template, if it has one
 };
 
 class Tokenizer {
