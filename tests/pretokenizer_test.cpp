@@ -97,6 +97,26 @@ TEST(PreTokenizer, AliasesAndUnknownFamilies) {
   for (size_t at = 0, next; (next = all.find(',', at)) != std::string::npos; at = next + 2) EXPECT_NO_THROW(PreTokenizer(all.substr(at, next - at)));
 }
 
+// Long runs (whitespace, digits, newlines, letters without spaces) are where a
+// backtracking matcher turns quadratic; every family must stay linear here (a
+// regression shows up as this test running for minutes, not as a timing assert).
+TEST(PreTokenizer, LongRunsOfOneClass) {
+  std::string text = "x";
+  text.append(200000, ' ');
+  text += "y";
+  text.append(200000, '7');
+  text.append(100000, '\n');
+  text.append(100000, 'z');
+  text.append(50000, '\t');
+  std::string all = PreTokenizer::supported_families() + ",";
+  for (size_t at = 0, next; (next = all.find(',', at)) != std::string::npos; at = next + 2) {
+    const std::string family = all.substr(at, next - at);
+    size_t covered = 0;
+    for (std::string_view w : PreTokenizer(family).split(text)) covered += w.size();
+    EXPECT_EQ(covered, text.size()) << family;
+  }
+}
+
 TEST(Unicode, ClassesFromTheUnicodeTables) {
   EXPECT_EQ(char_classes('A'), kClassLetter);
   EXPECT_EQ(char_classes(0x00E9), kClassLetter);   // é

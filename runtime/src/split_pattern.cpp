@@ -1,5 +1,6 @@
 #include "split_pattern.h"
 
+#include <algorithm>
 #include <limits>
 #include <string>
 
@@ -20,9 +21,29 @@ CodepointText::CodepointText(std::string_view s) {
   for (size_t k = 0; k < cps.size(); ++k) classes[k] = char_classes(cps[k]);
 }
 
+void SplitPattern::Atom::finish() {
+  std::sort(ranges.begin(), ranges.end());
+  std::vector<std::pair<uint32_t, uint32_t>> merged;  // disjoint, so one binary search decides
+  for (const auto& r : ranges) {
+    if (!merged.empty() && r.first <= merged.back().second + 1) merged.back().second = std::max(merged.back().second, r.second);
+    else merged.push_back(r);
+  }
+  ranges.swap(merged);
+  ascii[0] = ascii[1] = 0;
+  for (uint32_t c = 0; c < 128; ++c) {
+    bool hit = (char_classes(c) & classes) != 0;
+    for (const auto& r : ranges) hit = hit || (c >= r.first && c <= r.second);
+    if (hit != negated) ascii[c >> 6] |= uint64_t(1) << (c & 63);
+  }
+}
+
 bool SplitPattern::Atom::test(uint32_t cp, uint8_t cls) const {
+  if (cp < 128) return (ascii[cp >> 6] >> (cp & 63)) & 1;
   bool hit = (cls & classes) != 0;
-  for (size_t k = 0; !hit && k < ranges.size(); ++k) hit = cp >= ranges[k].first && cp <= ranges[k].second;
+  if (!hit && !ranges.empty()) {  // the last range starting at or below cp
+    auto it = std::upper_bound(ranges.begin(), ranges.end(), cp, [](uint32_t c, const std::pair<uint32_t, uint32_t>& r) { return c < r.first; });
+    hit = it != ranges.begin() && cp <= (it - 1)->second;
+  }
   return hit != negated;
 }
 
@@ -228,6 +249,7 @@ class PatternParser {
   }
 
   uint32_t add(Atom a) {
+    a.finish();
     atoms_.push_back(std::move(a));
     return uint32_t(atoms_.size() - 1);
   }
@@ -240,9 +262,27 @@ class PatternParser {
 
 }  // namespace
 
+// One split() call's region, with each atom's last measured run of matches: the
+// run from a later position inside it is known without rescanning, which keeps
+// scans over long runs (of spaces, digits, ...) linear instead of quadratic.
 struct SplitPattern::Region {
   const CodepointText& text;
   uint32_t begin, end;
+  struct Run {
+    uint32_t pos = 0, length = 0;
+    bool valid = false;
+  };
+  std::vector<Run>& runs;
+
+  uint32_t run(const Atom& a, uint32_t atom, uint32_t pos, uint32_t max) const {
+    Run& c = runs[atom];
+    if (!(c.valid && pos >= c.pos && pos - c.pos <= c.length)) {
+      uint32_t n = 0;
+      while (pos + n < end && a.test(text.cps[pos + n], text.classes[pos + n])) ++n;
+      c = {pos, n, true};
+    }
+    return std::min(c.length - (pos - c.pos), max);
+  }
 };
 
 struct SplitPattern::Continuation {
@@ -268,10 +308,12 @@ bool SplitPattern::match(const Region& r, const Sequence& seq, size_t i, uint32_
   const Node& n = seq[i];
   switch (n.kind) {
     case Node::kAtom: {
-      const Atom& a = atoms_[n.atom];
-      uint32_t run = 0;
-      while (run < n.max && pos + run < r.end && a.test(r.text.cps[pos + run], r.text.classes[pos + run])) ++run;
+      const uint32_t run = r.run(atoms_[n.atom], n.atom, pos, n.max);
       if (run < n.min) return false;
+      if (i + 1 < seq.size() && seq[i + 1].kind == Node::kEnd) {  // "x+$": only reaching the end can match
+        const uint32_t k = r.end - pos;
+        return k <= run && match(r, seq, i + 1, pos + k, next, end);
+      }
       for (uint32_t k = run + 1; k-- > n.min;)  // greedy: longest first
         if (match(r, seq, i + 1, pos + k, next, end)) return true;
       return false;
@@ -297,7 +339,8 @@ bool SplitPattern::match(const Region& r, const Sequence& seq, size_t i, uint32_
 }
 
 void SplitPattern::split(const CodepointText& text, uint32_t begin, uint32_t end, std::vector<uint32_t>& cuts) const {
-  const Region r{text, begin, end};
+  std::vector<Region::Run> runs(atoms_.size());
+  const Region r{text, begin, end, runs};
   uint32_t start = begin;
   for (uint32_t pos = begin; pos < end;) {
     uint32_t stop = pos;

@@ -43,9 +43,11 @@ class SplitPattern {
 };
 
 struct SplitPattern::Atom {
-  std::vector<std::pair<uint32_t, uint32_t>> ranges;
+  std::vector<std::pair<uint32_t, uint32_t>> ranges;  // sorted by finish()
   uint8_t classes = 0;  // CharClass bits that match
   bool negated = false;
+  uint64_t ascii[2] = {0, 0};  // the whole answer for code points below 128
+  void finish();               // sorts the ranges and fills `ascii`
   bool test(uint32_t cp, uint8_t cls) const;
 };
 

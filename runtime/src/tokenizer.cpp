@@ -100,10 +100,11 @@ Tokenizer::Tokenizer(Vocab v) : v_(std::move(v)) {
       unsigned b = 0;
       if (p.size() == 6 && std::sscanf(p.c_str(), "<0x%2X>", &b) == 1) byte_ids_[b] = int32_t(i);
     }
-    if ((v_.types[i] == TokenType::Control || v_.types[i] == TokenType::UserDefined) && !p.empty()) specials_.push_back(int32_t(i));
+    if ((v_.types[i] == TokenType::Control || v_.types[i] == TokenType::UserDefined) && !p.empty())
+      specials_[static_cast<unsigned char>(p[0])].push_back(int32_t(i));
   }
-  std::stable_sort(specials_.begin(), specials_.end(),
-                   [&](int32_t a, int32_t b) { return v_.pieces[size_t(a)].size() > v_.pieces[size_t(b)].size(); });
+  for (auto& list : specials_)
+    std::stable_sort(list.begin(), list.end(), [&](int32_t a, int32_t b) { return v_.pieces[size_t(a)].size() > v_.pieces[size_t(b)].size(); });
   if (v_.kind == TokenizerKind::ByteBpe) {
     pre_ = std::make_unique<PreTokenizer>(v_.pre);
     merge_ranks_.reserve(v_.merges.size());
@@ -125,7 +126,7 @@ Tokenizer::Tokenizer(Vocab v) : v_(std::move(v)) {
 }
 
 int32_t Tokenizer::find(std::string_view piece) const {
-  auto it = ids_.find(std::string(piece));
+  auto it = ids_.find(piece);
   return it == ids_.end() ? -1 : it->second;
 }
 
@@ -148,7 +149,7 @@ std::vector<int32_t> Tokenizer::encode(std::string_view text, bool add_bos, bool
   };
   while (i < text.size()) {
     int32_t hit = -1;
-    for (int32_t s : specials_) {
+    for (int32_t s : specials_[static_cast<unsigned char>(text[i])]) {
       if (v_.types[size_t(s)] == TokenType::Control && !parse_special) continue;
       const std::string& p = v_.pieces[size_t(s)];
       if (text.compare(i, p.size(), p) == 0) {

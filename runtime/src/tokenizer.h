@@ -59,14 +59,18 @@ class Tokenizer {
   void encode_spm(std::string_view text, std::vector<int32_t>& out) const;
   void encode_bpe(std::string_view text, std::vector<int32_t>& out) const;
   Vocab v_;
-  std::unordered_map<std::string, int32_t> ids_;
+  // Keys view the strings in v_ (their heap storage survives moves of the Tokenizer),
+  // so lookups during merging need no allocation.
+  std::unordered_map<std::string_view, int32_t> ids_;
   int32_t byte_ids_[256];
   // ByteBpe: merge ranks, the pre-tokenizer, and GPT-2's printable stand-in for each byte.
-  std::unordered_map<std::string, int32_t> merge_ranks_;
+  std::unordered_map<std::string_view, int32_t> merge_ranks_;
   std::unique_ptr<PreTokenizer> pre_;
   std::string byte_chars_[256];
   std::unordered_map<uint32_t, uint8_t> char_bytes_;
-  std::vector<int32_t> specials_;  // control and user-defined tokens, longest first
+  // Control and user-defined tokens by first byte, longest first: the text scan for
+  // them then compares only the candidates that can start at each position.
+  std::vector<int32_t> specials_[256];
 };
 
 }  // namespace plm
