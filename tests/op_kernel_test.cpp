@@ -154,6 +154,27 @@ TEST_P(OpKernels, Rope) {
       }
 }
 
+TEST_P(OpKernels, RopeWithFrequencyFactors) {
+  std::vector<float> factors(32);
+  for (size_t i = 0; i < factors.size(); ++i) factors[i] = i < 8 ? 1.0f : i < 24 ? 1.0f + float(i - 8) * 1.9f : 32.0f;
+  for (int32_t T : kTokenCounts)
+    for (int32_t pos0 : {0, 5000}) {
+      const auto x = randn(size_t(256 * T), rng);
+      std::vector<uint8_t> in;
+      append(in, x.data(), x.size());
+      append(in, &pos0, 1);
+      append(in, factors.data(), factors.size());
+      const auto got = floats(test::run_kernel(GetParam(), name("rope_factors") + "_h4_d64_r64", T, in));
+      RefGraph r;
+      r.g.hp.head_dim = 64;
+      r.g.hp.n_rot = 64;
+      r.g.hp.rope_base = 500000.0f;
+      r.g.hp.rope_type = RopeType::Normal;
+      r.g.logits = r.g.add_op(OpKind::Rope, {r.input(x, 256, T), r.weight(factors)}, {kTokens, 256}, "out", -1, 4);
+      expect_close(got, r.run(T, pos0), 1e-5, "rope_factors T=" + std::to_string(T) + " pos0=" + std::to_string(pos0));
+    }
+}
+
 INSTANTIATE_TEST_SUITE_P(AllClasses, OpKernels, ::testing::ValuesIn(test::kClasses),
                          [](const auto& i) { return id_of(i.param.name); });
 

@@ -57,6 +57,7 @@ PackedTensor pack(const Value& w, ScheduleClass cls) {
   p.k = w.shape[1];
   switch (t.type) {
     case GgmlType::Q8_0:
+    case GgmlType::Q5_0:
     case GgmlType::Q4_0:
     case GgmlType::Q4_K:
     case GgmlType::Q5_K:
@@ -80,7 +81,7 @@ PackedTensor pack(const Value& w, ScheduleClass cls) {
     }
     default:
       fail("tensor '", t.name, "' is ", traits(t.type).name,
-           ", which has no kernel layout (kernels read F32, F16, BF16, Q8_0, Q4_0, Q4_K, Q5_K, Q6_K); "
+           ", which has no kernel layout (kernels read F32, F16, BF16, Q8_0, Q5_0, Q4_0, Q4_K, Q5_K, Q6_K); "
            "requantisation with --quant is not built yet");
   }
 }

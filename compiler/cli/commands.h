@@ -20,6 +20,7 @@ int run_tokenize(const std::vector<std::string>& args);
 int run_socs(const std::vector<std::string>& args);
 int run_compile(const std::vector<std::string>& args);
 int run_bench(const std::vector<std::string>& args);
+int run_synth(const std::vector<std::string>& args);
 
 extern const char kInspectHelp[];
 extern const char kLogitsHelp[];
@@ -28,5 +29,6 @@ extern const char kTokenizeHelp[];
 extern const char kSocsHelp[];
 extern const char kCompileHelp[];
 extern const char kBenchHelp[];
+extern const char kSynthHelp[];
 
 }  // namespace plm

@@ -17,6 +17,7 @@ const plm::Command kCommands[] = {
     {"bench", "prompt processing and generation speed of a bundle", plm::kBenchHelp, plm::run_bench},
     {"inspect", "show a model file (metadata, hparams, tensors, graph) or a bundle", plm::kInspectHelp, plm::run_inspect},
     {"tokenize", "show how a model's or bundle's tokenizer splits text", plm::kTokenizeHelp, plm::run_tokenize},
+    {"synth", "write a GGUF with a real model's architecture and random weights", plm::kSynthHelp, plm::run_synth},
     {"logits", "write the logits of a token sequence (bundle, or model file with --reference)", plm::kLogitsHelp, plm::run_logits},
 };
 

@@ -29,6 +29,7 @@ MetaValue MetaValue::of_u32(uint32_t v) { MetaValue m; m.type = MetaType::U32; m
 MetaValue MetaValue::of_i32(int32_t v) { MetaValue m; m.type = MetaType::I32; m.i = v; return m; }
 MetaValue MetaValue::of_f32(float v) { MetaValue m; m.type = MetaType::F32; m.f = v; return m; }
 MetaValue MetaValue::of_string(std::string v) { MetaValue m; m.type = MetaType::STRING; m.str = std::move(v); return m; }
+MetaValue MetaValue::of_bool(bool v) { MetaValue m; m.type = MetaType::BOOL; m.u = v; return m; }
 MetaValue MetaValue::of_array(MetaType elem, std::vector<MetaValue> items) {
   MetaValue m;
   m.type = MetaType::ARRAY;

@@ -29,6 +29,7 @@ struct MetaValue {
   static MetaValue of_i32(int32_t v);
   static MetaValue of_f32(float v);
   static MetaValue of_string(std::string v);
+  static MetaValue of_bool(bool v);
   static MetaValue of_array(MetaType elem, std::vector<MetaValue> items);
 
   bool is_integer() const;

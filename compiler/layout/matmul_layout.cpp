@@ -9,12 +9,13 @@ namespace plm {
 
 MatmulWeightFormat matmul_format_for(GgmlType source) {
   switch (source) {
-    case GgmlType::Q8_0: return MatmulWeightFormat::Q8_0;
+    case GgmlType::Q8_0:
+    case GgmlType::Q5_0: return MatmulWeightFormat::Q8_0;  // -16..15 in 8 bits: exact
     case GgmlType::Q4_0: return MatmulWeightFormat::Q4_0;
     case GgmlType::Q4_K: return MatmulWeightFormat::Q4_K;
     case GgmlType::Q5_K: return MatmulWeightFormat::Q5_K;
     case GgmlType::Q6_K: return MatmulWeightFormat::Q6_K;
-    default: fail("no integer matmul layout for ", traits(source).name, " weights (supported: Q8_0, Q4_0, Q4_K, Q5_K, Q6_K)");
+    default: fail("no integer matmul layout for ", traits(source).name, " weights (supported: Q8_0, Q5_0, Q4_0, Q4_K, Q5_K, Q6_K)");
   }
 }
 
@@ -30,9 +31,20 @@ struct RowInts {
 RowInts unpack_row(GgmlType type, const uint8_t* src, int64_t k, bool arm) {
   RowInts r;
   r.q.resize(size_t(k));
-  if (type == GgmlType::Q8_0 || type == GgmlType::Q4_0) {
+  if (type == GgmlType::Q8_0 || type == GgmlType::Q5_0 || type == GgmlType::Q4_0) {
     for (int64_t b = 0; b < k / kQK; ++b) {
-      if (type == GgmlType::Q8_0) {
+      if (type == GgmlType::Q5_0) {  // into the Q8_0 layout: same scale, q - 16 as i8
+        Q5_0Block blk;
+        std::memcpy(&blk, src + b * sizeof blk, sizeof blk);
+        uint32_t qh;
+        std::memcpy(&qh, blk.qh, 4);
+        r.scale.push_back(fp16_to_f32(blk.d));
+        for (int j = 0; j < 16; ++j) {
+          const int lo = (blk.qs[j] & 0x0f) | int((qh >> j) & 1) << 4, hi = (blk.qs[j] >> 4) | int((qh >> (j + 16)) & 1) << 4;
+          r.q[size_t(b * kQK + j)] = uint8_t(int8_t(lo - 16) + (arm ? 0 : 128));
+          r.q[size_t(b * kQK + j + 16)] = uint8_t(int8_t(hi - 16) + (arm ? 0 : 128));
+        }
+      } else if (type == GgmlType::Q8_0) {
         Q8_0Block blk;
         std::memcpy(&blk, src + b * sizeof blk, sizeof blk);
         r.scale.push_back(fp16_to_f32(blk.d));
@@ -91,7 +103,7 @@ PackedMatmulWeights pack_matmul_weights(GgmlType type, const uint8_t* rows, int6
   // Padding rows hold zero weights: the zero point (or 0) and zero scales.
   uint8_t pad = 0;
   if (type == GgmlType::Q4_0) pad = 0x88;
-  else if (type == GgmlType::Q8_0 && !arm) pad = 128;
+  else if (p.format == MatmulWeightFormat::Q8_0 && !arm) pad = 128;
   else if (type == GgmlType::Q6_K && !arm) pad = 32;
   p.quants.assign(size_t(p.tiles * quads * R * 4), pad);
   p.scales.assign(size_t(p.tiles * nwb * R), 0.0f);

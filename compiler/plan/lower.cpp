@@ -161,19 +161,22 @@ class Lowering {
       }
       case OpKind::MatMul: lower_matmul(op, name); break;
       case OpKind::Rope: {
-        if (op.inputs.size() > 1)
-          fail("op ", name, ": rope with per-dimension frequency factors (rope_freqs.weight, Llama 3.1 scaling) has no kernel yet");
         std::ostringstream base, scale;
         base.precision(17);
         scale.precision(17);
         base << double(g_.hp.rope_base);
         scale << double(g_.hp.rope_freq_scale);
-        const uint32_t k = kernel("plm_gen_ops", "rope",
+        const bool factors = op.inputs.size() > 1;  // rope_freqs.weight (Llama 3.1+ scaling)
+        const std::string v = "i:f32:" + n(W) + ",T";
+        const uint32_t k = kernel("plm_gen_ops", factors ? "rope_factors" : "rope",
                                   {"heads=" + n(op.n_head), "head_dim=" + n(g_.hp.head_dim), "n_rot=" + n(g_.hp.n_rot),
                                    std::string("neox=") + (g_.hp.rope_type == RopeType::Neox ? "true" : "false"), "base=" + base.str(),
                                    "freq_scale=" + scale.str()},
-                                  "i:f32:" + n(W) + ",T s o:f32:" + n(W) + ",T");
-        step(k, {act(op.inputs[0]), {ArgKind::Pos0, 0, 0}, act(op.output)}, name);
+                                  v + " s" + (factors ? " i:f32:" + n(g_.hp.n_rot / 2) : std::string()) + " o:f32:" + n(W) + ",T");
+        std::vector<PlanArg> args = {act(op.inputs[0]), {ArgKind::Pos0, 0, 0}};
+        if (factors) args.push_back({ArgKind::Weight, stored(op.inputs[1]).index, 0});
+        args.push_back(act(op.output));
+        step(k, args, name);
         break;
       }
       case OpKind::Attention: {

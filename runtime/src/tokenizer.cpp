@@ -79,6 +79,12 @@ std::vector<Symbol> merge_pairs(std::string_view text, PairScore score) {
 
 }  // namespace
 
+std::string byte_level_char(uint8_t b) {
+  std::string s;
+  utf8_append(byte_char(b), s);
+  return s;
+}
+
 Tokenizer::~Tokenizer() = default;
 Tokenizer::Tokenizer(Tokenizer&&) noexcept = default;
 

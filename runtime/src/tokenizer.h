@@ -35,6 +35,9 @@ struct Vocab {
   std::string chat_template;        // the model's Jinja chat template, if it has one
 };
 
+// GPT-2's printable stand-in for a byte, as byte-level BPE vocabularies spell them.
+std::string byte_level_char(uint8_t b);
+
 class Tokenizer {
  public:
   explicit Tokenizer(Vocab v);  // validates the tables; throws Error
