@@ -170,6 +170,10 @@ TEST(Cli, CompileRunAndBenchABundle) {
   r = pocketlm({"bench", out, "-p", "16", "-n", "8", "-r", "2", "-t", "1", "--json"});
   EXPECT_EQ(r.exit_code, 0) << r.err;
   EXPECT_NE(r.out.find("\"tg_tok_s\""), std::string::npos) << r.out;
+  r = pocketlm({"bench", out, "-p", "0", "-n", "8", "-r", "1", "-t", "1", "--profile"});
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.out.find("generation profile"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("plm_gen_matmul matmul"), std::string::npos) << r.out;
   expect_error(pocketlm({"bench", model}), "is not a bundle");
   expect_error(pocketlm({"bench", out, "-p", "0", "-n", "0"}), "nothing to measure");
   expect_error(pocketlm({"run", out, "-p", "x", "--reference"}), "--reference runs model files");

@@ -1,6 +1,7 @@
 #include "session.h"
 
 #include <algorithm>
+#include <chrono>
 #include <cstring>
 #include <thread>
 
@@ -55,6 +56,7 @@ void Session::run_chunk(const int32_t* ids, int64_t T, float* logits_out, bool l
   // One kernel call on tokens [t0, t0 + tn) of the chunk.
   auto call = [&](const BoundKernel& k, const bundle::Step& st, int64_t t0, int64_t tn) {
     const int64_t pos0 = pos_ + t0, positions = pos0 + tn;
+    uint64_t weight_bytes = 0;
     argv.assign(1, &user_context);
     bufs.clear();
     scalars.assign(k.args.size(), 0);
@@ -85,8 +87,21 @@ void Session::run_chunk(const int32_t* ids, int64_t T, float* logits_out, bool l
       }
       bufs.push_back(std::make_unique<KernelBuffer>(host, s.type, resolve_extents(s, tn, positions)));
       argv.push_back(bufs.back()->get());
+      if (profiling_ && a.kind() == bundle::ArgKind::Weight && st.op() && st.op()->string_view().substr(0, 6) == "matmul") {
+        uint64_t n = s.type.bytes();
+        for (int d = 0; d < bufs.back()->buf.dimensions; ++d) n *= uint64_t(bufs.back()->buf.dim[d].extent);
+        weight_bytes += n;
+      }
     }
+    const auto start = std::chrono::steady_clock::now();
     if (int rc = k.fn(argv.data())) fail("kernel '", k.key, "' failed with code ", rc, " in ", st.op() ? st.op()->c_str() : "?");
+    if (profiling_) {
+      KernelProfile& p = profile_[k.key];
+      if (p.op.empty() && st.op()) p.op = st.op()->str();
+      ++p.calls;
+      p.seconds += std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+      p.weight_bytes += weight_bytes;
+    }
   };
   const auto& kernels = model_->kernels();
   for (const bundle::Step* st : *plan.steps()) {

@@ -4,7 +4,9 @@
 // kernel call carries its session's thread pool (Halide's user context). One
 // session must not be used from two threads at once.
 #pragma once
+#include <map>
 #include <memory>
+#include <string>
 #include <vector>
 
 #include "model.h"
@@ -26,6 +28,17 @@ class Session {
   // a full context (the session is unchanged then).
   std::vector<float> decode(const std::vector<int32_t>& ids, bool last_only = false);
 
+  // Per-kernel time, for finding where a token's time goes (pocketlm bench --profile).
+  struct KernelProfile {
+    std::string op;            // the op of the kernel's first step, e.g. "matmul attn_q.0"
+    int64_t calls = 0;
+    double seconds = 0;
+    uint64_t weight_bytes = 0;  // weight bytes matmul calls stream (not an embedding's table)
+  };
+  void set_profiling(bool on) { profiling_ = on; }
+  const std::map<std::string, KernelProfile>& profile() const { return profile_; }  // by kernel key
+  void clear_profile() { profile_.clear(); }
+
   int64_t position() const { return pos_; }
   int64_t context_size() const { return n_ctx_; }
   int64_t n_vocab() const { return n_vocab_; }
@@ -40,6 +53,8 @@ class Session {
   std::vector<uint8_t> arena_;  // 64-byte aligned start below
   uint8_t* arena_base_ = nullptr;
   std::vector<std::vector<uint16_t>> k_cache_, v_cache_;
+  bool profiling_ = false;
+  std::map<std::string, KernelProfile> profile_;
 };
 
 }  // namespace plm
