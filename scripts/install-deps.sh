@@ -7,6 +7,7 @@ PACKAGES=(
   build-essential cmake ninja-build ccache pkg-config
   libhalide14-0-dev                          # Halide 14: generators + AOT compile
   libflatbuffers-dev flatbuffers-compiler    # bundle schema
+  nlohmann-json3-dev                         # compiler: Hugging Face tokenizer.json
   libgtest-dev libgmock-dev libbenchmark-dev # tests and benches
   clang lld llvm                             # cross-linking kernels, sanitizers
   g++-aarch64-linux-gnu binutils-aarch64-linux-gnu libc6-dev-arm64-cross

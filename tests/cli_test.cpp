@@ -92,7 +92,7 @@ TEST(Cli, ErrorsNameTheFlagOrFile) {
   expect_error(pocketlm({"logits", model, "--bogus", "--reference"}), "unknown flag --bogus");
   expect_error(pocketlm({"inspect", "/nonexistent/model.gguf"}), "/nonexistent/model.gguf: cannot open");
   expect_error(pocketlm({"inspect", model, "extra"}), "unexpected argument 'extra'");
-  expect_error(pocketlm({"inspect", model, "--tokenizer", "t.bin"}), "only for llama2.c checkpoints");
+  expect_error(pocketlm({"inspect", model, "--tokenizer", "t.bin"}), "for a GGUF model --tokenizer takes a Hugging Face tokenizer.json");
   EXPECT_FALSE(std::filesystem::exists(out));
 }
 

@@ -12,7 +12,7 @@
 namespace plm {
 
 const char kCompileHelp[] =
-    "usage: pocketlm compile MODEL --soc NAME -o OUT.plm [--force] [--tokenizer TOK.bin]\n"
+    "usage: pocketlm compile MODEL --soc NAME -o OUT.plm [--force] [--tokenizer FILE]\n"
     "\n"
     "Writes a bundle for one SoC: the model's hyperparameters and vocabulary, every\n"
     "weight repacked into the layout of that SoC's kernels (docs/weight-layouts.md),\n"
@@ -25,7 +25,8 @@ const char kCompileHelp[] =
     "  --soc NAME        a catalog name (pocketlm socs) or `host`\n"
     "  -o, --output OUT  the bundle to write (refuses to replace a file without --force)\n"
     "  --force           overwrite OUT\n"
-    "  --tokenizer T.bin llama2.c tokenizer (llama2.c checkpoints only)\n"
+    "  --tokenizer FILE  a Hugging Face tokenizer.json replacing the model's vocabulary,\n"
+    "                    or a llama2.c tokenizer.bin (llama2.c checkpoints)\n"
     "\n"
     "example: pocketlm compile ../shared/testdata/models/synth-llama-Q4_0.gguf --soc host -o synth.plm\n";
 

@@ -5,6 +5,7 @@
 #include "bundle.h"
 #include "cli/commands.h"
 #include "error.h"
+#include "import/hf_tokenizer.h"
 #include "import/model_file.h"
 #include "import/vocab_import.h"
 
@@ -18,7 +19,9 @@ const char kTokenizeHelp[] =
     "  --pieces           print only the pieces, one per line\n"
     "  --bos              prepend the BOS token (off by default)\n"
     "  --parse-special    treat control-token text such as </s> as those tokens\n"
-    "  --tokenizer T.bin  llama2.c tokenizer (llama2.c checkpoints only)\n"
+    "  --tokenizer FILE   a Hugging Face tokenizer.json to use instead of the model's own\n"
+    "                     vocabulary, or a llama2.c tokenizer.bin (llama2.c checkpoints)\n"
+    "MODEL may also be a tokenizer.json by itself.\n"
     "\n"
     "example: pocketlm tokenize ../shared/testdata/models/synth-llama-Q4_0.gguf -p \"Hello world\" --ids\n";
 
@@ -32,6 +35,11 @@ int run_tokenize(const std::vector<std::string>& argv) {
   std::unique_ptr<Tokenizer> tokp;
   if (looks_like_bundle(model)) {
     tokp = std::make_unique<Tokenizer>(Bundle::open(model)->vocab());
+  } else if (model.size() > 5 && model.compare(model.size() - 5, 5, ".json") == 0) {
+    if (a.has("--tokenizer")) fail("pocketlm tokenize: ", model, " is a tokenizer already; drop --tokenizer");
+    Metadata meta(model);
+    import_hf_tokenizer(model, meta);
+    tokp = std::make_unique<Tokenizer>(vocab_from_metadata(meta, model));
   } else {
     const ModelFile mf = open_model_file(model, a.value("--tokenizer").value_or(""));
     tokp = std::make_unique<Tokenizer>(vocab_from_metadata(mf.meta, model));

@@ -5,6 +5,7 @@
 #include <sstream>
 
 #include "error.h"
+#include "import/hf_tokenizer.h"
 
 namespace plm {
 
@@ -53,9 +54,18 @@ ModelFile open_model_file(const std::string& path, const std::string& tokenizer_
   }
   if (std::memcmp(magic, "POCK", 4) == 0)
     fail(path, ": is a pocketlm bundle, not a model file (this command needs the model file it was compiled from)");
+  const bool hf_json = tokenizer_path.size() > 5 && tokenizer_path.compare(tokenizer_path.size() - 5, 5, ".json") == 0;
   if (std::memcmp(magic, "GGUF", 4) == 0 || std::memcmp(magic, "FUGG", 4) == 0) {
-    if (!tokenizer_path.empty()) fail(tokenizer_path, ": --tokenizer is only for llama2.c checkpoints; ", path, " is GGUF and carries its own vocabulary");
-    return load_gguf(path);
+    if (!tokenizer_path.empty() && !hf_json)
+      fail(tokenizer_path, ": for a GGUF model --tokenizer takes a Hugging Face tokenizer.json (", path, " carries its own vocabulary)");
+    ModelFile mf = load_gguf(path);
+    if (hf_json) import_hf_tokenizer(tokenizer_path, mf.meta);
+    return mf;
+  }
+  if (hf_json) {
+    ModelFile mf = load_llama2c(path, "");
+    import_hf_tokenizer(tokenizer_path, mf.meta);
+    return mf;
   }
   return load_llama2c(path, tokenizer_path.empty() ? find_llama2c_tokenizer(path) : tokenizer_path);
 }

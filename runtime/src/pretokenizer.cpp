@@ -1,5 +1,6 @@
 #include "pretokenizer.h"
 
+#include <algorithm>
 #include <initializer_list>
 
 #include "error.h"
@@ -68,6 +69,20 @@ const Family* find_family(std::string_view name) {
 }  // namespace
 
 bool PreTokenizer::known(std::string_view family) { return find_family(family) != nullptr; }
+
+std::string PreTokenizer::family_of(std::vector<std::string> patterns) {
+  const std::string hf_contractions = "(?i:'s|'t|'re|'ve|'m|'ll|'d)";
+  const std::string contractions = "(?:'[sS]|'[tT]|'[rR][eE]|'[vV][eE]|'[mM]|'[lL][lL]|'[dD])";
+  for (std::string& p : patterns) {
+    if (p.rfind(hf_contractions, 0) == 0) p = contractions + p.substr(hf_contractions.size());
+    if (p == std::string(kGpt2) + "|\\s+") p = kGpt2;  // ByteLevel's own regex ends in |\s+: same cuts
+  }
+  for (const Family& f : kFamilies) {
+    if (f.patterns.size() != patterns.size()) continue;
+    if (std::equal(f.patterns.begin(), f.patterns.end(), patterns.begin())) return *f.names.begin();
+  }
+  return "";
+}
 
 std::string PreTokenizer::supported_families() {
   std::string s;

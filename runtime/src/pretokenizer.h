@@ -23,6 +23,9 @@ class PreTokenizer {
   bool whole_words_first() const { return whole_words_first_; }
 
   static bool known(std::string_view family);
+  // The family whose patterns are `patterns` (in Hugging Face's spelling or ours:
+  // (?i:'s|...) and GPT-2's trailing |\s+ are accepted), or "" if none is.
+  static std::string family_of(std::vector<std::string> patterns);
   static std::string supported_families();  // comma-separated, for messages and --help
 
  private:
