@@ -18,16 +18,6 @@ namespace {
 
 using json = nlohmann::json;
 
-std::vector<std::string> vocab_inputs(const std::string& path) {
-  const auto b = test::read_bytes(path);
-  const std::string all(b.begin(), b.end());
-  const std::string sep = "\n__ggml_vocab_test__\n";
-  std::vector<std::string> out;
-  size_t pos = 0;
-  for (size_t at; (at = all.find(sep, pos)) != std::string::npos; pos = at + sep.size()) out.push_back(all.substr(pos, at - pos));
-  return out;
-}
-
 // A tokenizer.json equivalent to a GGUF vocabulary, with the given pre_tokenizer.
 std::string write_tokenizer_json(const ModelFile& mf, const json& pre_tokenizer, bool pair_merges, const std::string& name) {
   const auto tokens = mf.meta.get_string_array("tokenizer.ggml.tokens");
@@ -78,7 +68,7 @@ TEST(HfTokenizer, ByteLevelVocabulariesEncodeLikeTheirGguf) {
     import_hf_tokenizer(path, meta);
     const Tokenizer tok(vocab_from_metadata(meta, path));
     EXPECT_EQ(tok.vocab().pre, c.vocab);
-    const auto inputs = vocab_inputs(gguf + ".inp");
+    const auto inputs = test::read_vocab_test_strings(gguf + ".inp");
     const auto expected = test::read_id_lines(gguf + ".out");
     ASSERT_EQ(inputs.size(), 46u);
     for (size_t k = 0; k < inputs.size(); ++k) EXPECT_EQ(tok.encode(inputs[k], false), expected[k]) << "string " << k;

@@ -86,6 +86,16 @@ std::vector<std::vector<int32_t>> read_id_lines(const std::string& path) {
 }
 
 
+std::vector<std::string> read_vocab_test_strings(const std::string& path) {
+  const auto b = read_bytes(path);
+  const std::string all(b.begin(), b.end());
+  const std::string sep = "\n__ggml_vocab_test__\n";
+  std::vector<std::string> out;
+  size_t pos = 0;
+  for (size_t at; (at = all.find(sep, pos)) != std::string::npos; pos = at + sep.size()) out.push_back(all.substr(pos, at - pos));
+  return out;
+}
+
 RunResult run_command(const std::vector<std::string>& argv, const std::string& stdin_text) {
   // stdin, stdout and stderr are temp files so large outputs cannot deadlock a pipe.
   const std::string out_path = temp_dir() + "/cmd.out", err_path = temp_dir() + "/cmd.err";

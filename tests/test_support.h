@@ -28,6 +28,8 @@ std::string write_temp(const std::string& name, const std::vector<uint8_t>& byte
 std::vector<uint8_t> read_bytes(const std::string& path);
 std::vector<float> read_f32(const std::string& path);
 std::vector<std::vector<int32_t>> read_id_lines(const std::string& path);  // whitespace-separated ids per line
+// The strings of a llama.cpp vocabulary test file (*.inp: separated by __ggml_vocab_test__ lines).
+std::vector<std::string> read_vocab_test_strings(const std::string& path);
 
 struct RunResult {
   int exit_code;

@@ -11,16 +11,6 @@
 namespace plm {
 namespace {
 
-std::vector<std::string> read_vocab_inputs(const std::string& path) {
-  const auto b = test::read_bytes(path);
-  const std::string all(b.begin(), b.end());
-  const std::string sep = "\n__ggml_vocab_test__\n";
-  std::vector<std::string> out;
-  size_t pos = 0;
-  for (size_t at; (at = all.find(sep, pos)) != std::string::npos; pos = at + sep.size()) out.push_back(all.substr(pos, at - pos));
-  return out;
-}
-
 class VocabVectors : public ::testing::TestWithParam<const char*> {};
 
 TEST_P(VocabVectors, EncodeMatchesLlamaCppAndDecodeRoundTrips) {
@@ -29,7 +19,7 @@ TEST_P(VocabVectors, EncodeMatchesLlamaCppAndDecodeRoundTrips) {
   PLM_REQUIRE_TESTDATA(base + ".inp");
   const ModelFile mf = open_model_file(base);
   const Tokenizer tok(vocab_from_metadata(mf.meta, base));
-  const auto inputs = read_vocab_inputs(base + ".inp");
+  const auto inputs = test::read_vocab_test_strings(base + ".inp");
   const auto expected = test::read_id_lines(base + ".out");
   ASSERT_EQ(inputs.size(), 46u);
   ASSERT_GE(expected.size(), inputs.size());

@@ -50,7 +50,9 @@ void define_rope(Out& out, In& x, const Expr& pos0, const Func& factor, const st
   out.dim(0).set_bounds(0, W).dim(1).set_stride(W);
 }
 
-class Rope : public Generator<Rope> {
+// The shape parameters both generators take.
+template <typename Self>
+class RopeParams : public Generator<Self> {
  public:
   GeneratorParam<std::string> schedule_class{"schedule_class", "x86-avx512-vnni"};
   GeneratorParam<int> heads{"heads", 8};
@@ -59,23 +61,25 @@ class Rope : public Generator<Rope> {
   GeneratorParam<bool> neox{"neox", false};
   GeneratorParam<double> base{"base", 10000.0};
   GeneratorParam<double> freq_scale{"freq_scale", 1.0};
+
+  template <typename In, typename Out>
+  void define(Out& out, In& x, const Expr& pos0, const Func& factor) {
+    define_rope(out, x, pos0, factor, schedule_class, heads, head_dim, n_rot, neox, base, freq_scale);
+  }
+};
+
+class Rope : public RopeParams<Rope> {
+ public:
   Input<Buffer<float, 2>> x{"x"};  // [heads * head_dim][tokens]
   Input<int32_t> pos0{"pos0"};
   Output<Buffer<float, 2>> out{"out"};
 
-  void generate() { define_rope(out, x, pos0, Func(), schedule_class, heads, head_dim, n_rot, neox, base, freq_scale); }
+  void generate() { define(out, x, pos0, Func()); }
 };
 
 // The same with per-pair frequency divisors (rope_freqs.weight, [n_rot / 2]).
-class RopeFactors : public Generator<RopeFactors> {
+class RopeFactors : public RopeParams<RopeFactors> {
  public:
-  GeneratorParam<std::string> schedule_class{"schedule_class", "x86-avx512-vnni"};
-  GeneratorParam<int> heads{"heads", 8};
-  GeneratorParam<int> head_dim{"head_dim", 32};
-  GeneratorParam<int> n_rot{"n_rot", 32};
-  GeneratorParam<bool> neox{"neox", false};
-  GeneratorParam<double> base{"base", 10000.0};
-  GeneratorParam<double> freq_scale{"freq_scale", 1.0};
   Input<Buffer<float, 2>> x{"x"};
   Input<int32_t> pos0{"pos0"};
   Input<Buffer<float, 1>> factors{"factors"};
@@ -86,7 +90,7 @@ class RopeFactors : public Generator<RopeFactors> {
     Func f("f");
     Var p("p");
     f(p) = factors(p);
-    define_rope(out, x, pos0, f, schedule_class, heads, head_dim, n_rot, neox, base, freq_scale);
+    define(out, x, pos0, f);
   }
 };
 
