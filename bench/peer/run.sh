@@ -2,6 +2,7 @@
 # pocketlm against llama.cpp on the same GGUF files, on this machine.
 #
 #   bench/peer/run.sh [PRESET ...]        (default: tinyllama-1.1b)
+#   bench/peer/run.sh --install-only      (just node-llama-cpp and the binaries)
 #   env: QUANTS="q4_0 q8_0 q4_k_m"  THREADS=1,2  REPS=3  PP=512  TG=128
 #
 # Installs the pinned node-llama-cpp (its prebuilt CPU build of llama.cpp) into
@@ -17,7 +18,9 @@ reps="${REPS:-3}"
 pp="${PP:-512}"
 tg="${TG:-128}"
 presets=("$@")
-[ ${#presets[@]} -gt 0 ] || presets=(tinyllama-1.1b)
+install_only=0
+if [ "${1:-}" = "--install-only" ]; then install_only=1; presets=(); fi
+[ ${#presets[@]} -gt 0 ] || [ $install_only = 1 ] || presets=(tinyllama-1.1b)
 
 mkdir -p "$work"
 cp "$root/bench/peer/package.json" "$root/bench/peer/llama_cpp_bench.mjs" "$root/bench/peer/compare.mjs" "$work/"
@@ -28,6 +31,7 @@ if [ "$have" != "$want" ]; then
   (cd "$work" && npm install --no-audit --no-fund --loglevel=error >&2)
 fi
 cmake --build "$build" --target pocketlm pocketlm-kernel-bench >&2
+[ $install_only = 0 ] || exit 0
 
 echo "machine: $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ *//'), $(nproc) cores, $(free -g | awk '/Mem:/ {print $2}') GB; $(date -u +%Y-%m-%d)"
 for preset in "${presets[@]}"; do
