@@ -18,6 +18,7 @@
 #include "cpu_features.h"
 #include "kernel_buffer.h"
 #include "schedule_class.h"
+#include "fp16.h"
 #include "thread_pool.h"
 
 namespace {
@@ -137,10 +138,10 @@ void BM_Int8DotPeak(benchmark::State& state) {
 
 // --- kernels ---
 
-struct Weights {
-  int64_t quant_bytes, scale_floats, copies;
+struct Weights {  // the Q8_0 / Q4_0 layouts: u8 quads, block scales f32 (Q8_0) or f16 (Q4_0)
+  int64_t quant_bytes, scale_count, scale_size, copies;
   uint8_t* quants;
-  float* scales;
+  uint8_t* scales;
 };
 
 int tile_rows(const BenchMatmul& m) { return plm::matmul_tile_rows(*plm::schedule_class_from_name(m.cls)); }
@@ -149,14 +150,17 @@ Weights make_weights(const BenchMatmul& m, bool stream) {
   const int64_t R = tile_rows(m), nb = m.k / 32, tiles = (m.n + R - 1) / R, quads = std::string(m.wt) == "q4_0" ? nb * 4 : nb * 8;
   Weights w;
   w.quant_bytes = tiles * quads * R * 4;
-  w.scale_floats = tiles * nb * R;
-  const int64_t one = w.quant_bytes + w.scale_floats * 4;
+  w.scale_count = tiles * nb * R;
+  w.scale_size = std::string(m.wt) == "q4_0" ? 2 : 4;
+  const int64_t one = w.quant_bytes + w.scale_count * w.scale_size;
   w.copies = stream ? std::max<int64_t>(1, int64_t(kStreamBytes) / one) : 1;
   w.quants = static_cast<uint8_t*>(alloc_pages(size_t(w.quant_bytes * w.copies)));
-  w.scales = static_cast<float*>(alloc_pages(size_t(w.scale_floats * w.copies * 4)));
+  w.scales = static_cast<uint8_t*>(alloc_pages(size_t(w.scale_count * w.copies * w.scale_size)));
   std::mt19937 rng(1);
   for (int64_t i = 0; i < w.quant_bytes * w.copies; i += 61) w.quants[i] = uint8_t(rng());
-  for (int64_t i = 0; i < w.scale_floats * w.copies; ++i) w.scales[i] = 0.01f;
+  const uint16_t h = plm::f32_to_fp16(0.01f);
+  const float f = 0.01f;
+  for (int64_t i = 0; i < w.scale_count * w.copies; ++i) std::memcpy(w.scales + i * w.scale_size, w.scale_size == 2 ? static_cast<const void*>(&h) : &f, size_t(w.scale_size));
   return w;
 }
 
@@ -176,12 +180,13 @@ void BM_Matmul(benchmark::State& state, const BenchMatmul* m, int tokens, bool s
   int64_t copy = 0;
   for (auto _ : state) {
     KernelBuffer bw(w.quants + copy * w.quant_bytes, {4, R, quads, tiles});
-    KernelBuffer bwd(w.scales + copy * w.scale_floats, {R, nb, tiles});
+    KernelBuffer bwd(w.scales + copy * w.scale_count * w.scale_size,
+                     w.scale_size == 2 ? halide_type_t(halide_type_uint, 16) : halide_type_t(halide_type_float, 32), {R, nb, tiles});
     if (m->fn(bw.get(), bwd.get(), bxq.get(), bxd.get(), bxs.get(), bout.get()) != 0) state.SkipWithError("kernel failed");
     copy = (copy + 1) % w.copies;
   }
   plm::ThreadPool::install_for_halide(nullptr);
-  const double bytes = double(w.quant_bytes + w.scale_floats * 4);
+  const double bytes = double(w.quant_bytes + w.scale_count * w.scale_size);
   state.counters["GB/s"] = benchmark::Counter(bytes * 1e-9, benchmark::Counter::kIsIterationInvariantRate);
   state.counters["GOP/s"] = benchmark::Counter(2.0 * m->k * m->n * tokens * 1e-9, benchmark::Counter::kIsIterationInvariantRate);
   state.SetLabel(std::string(m->cls) + (decode ? " decode" : " prefill") + (stream ? ", weights streamed from DRAM" : ", weights in cache"));

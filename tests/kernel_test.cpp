@@ -179,7 +179,8 @@ TEST_P(MatmulKernel, MatchesExactEmulationAndReferenceExecutor) {
       if (tn == 0) continue;
       std::vector<uint8_t> in;
       append(in, packed.quants.data(), packed.quants.size());
-      append(in, packed.scales.data(), packed.scales.size());
+      const std::vector<uint8_t> scales = packed.scale_bytes();
+      append(in, scales.data(), scales.size());
       append(in, want.q.data() + size_t(t0) * c.k, size_t(tn) * c.k);
       append(in, want.d.data() + size_t(t0) * nb, size_t(tn) * nb);
       append(in, want.s.data() + size_t(t0) * nb, size_t(tn) * nb);
@@ -342,7 +343,8 @@ TEST_P(FloatMatmulKernel, QuantizedMatmulBias) {
   const QuantizedActs q = quantize_emulated(x, 64, 5);
   std::vector<uint8_t> in;
   append(in, packed.quants.data(), packed.quants.size());
-  append(in, packed.scales.data(), packed.scales.size());
+  const std::vector<uint8_t> scales = packed.scale_bytes();
+  append(in, scales.data(), scales.size());
   append(in, q.q.data(), q.q.size());
   append(in, q.d.data(), q.d.size());
   append(in, q.s.data(), q.s.size());
@@ -402,7 +404,8 @@ TEST_P(EmbeddingKernel, RowsMatchReferenceExactly) {
       rows = random_rows(type, k, n, rng);
       const PackedMatmulWeights p = pack_matmul_weights(type, rows.data(), k, n, cls);
       append(in, p.quants.data(), p.quants.size());
-      append(in, p.scales.data(), p.scales.size());
+      const std::vector<uint8_t> scales = p.scale_bytes();
+      append(in, scales.data(), scales.size());
       if (!p.mins.empty()) append(in, p.mins.data(), p.mins.size());
     }
     const auto ob = run_kernel(c, "embedding_" + wt + "_" + id_of(c.name), int32_t(ids.size()), in);

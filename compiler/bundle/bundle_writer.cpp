@@ -22,8 +22,8 @@ struct PackedTensor {
   bundle::WeightFormat format;
   int64_t k, n;
   int32_t tile_rows;
-  std::vector<uint8_t> quants;
-  std::vector<float> scales, mins;
+  std::vector<uint8_t> quants, scales;  // scales as stored (f16 or f32, see matmul_layout.h)
+  std::vector<float> mins;
   bundle::Span q{0, 0}, s{0, 0}, m{0, 0};
 };
 
@@ -66,7 +66,7 @@ PackedTensor pack(const Value& w, ScheduleClass cls) {
       p.format = format_of(pw.format);
       p.tile_rows = int32_t(pw.tile_rows);
       p.quants = std::move(pw.quants);
-      p.scales = std::move(pw.scales);
+      p.scales = pw.scale_bytes();
       p.mins = std::move(pw.mins);
       return p;
     }
@@ -112,7 +112,7 @@ BundleStats write_bundle(const ModelFile& mf, const Graph& g, const SocProfile& 
   for (size_t i = 0; i < weights.size(); ++i) {
     PackedTensor p = pack(*weights[i], soc.schedule);
     p.q = place(p.quants.size());
-    p.s = place(p.scales.size() * 4);
+    p.s = place(p.scales.size());
     p.m = place(p.mins.size() * 4);
     if (progress) progress("weights", i + 1, weights.size(), p.name);
     packed.push_back(std::move(p));
@@ -123,7 +123,7 @@ BundleStats write_bundle(const ModelFile& mf, const Graph& g, const SocProfile& 
   std::vector<uint8_t> section(size_t(weights_size), 0);
   for (const PackedTensor& p : packed) {
     std::memcpy(section.data() + p.q.offset(), p.quants.data(), p.quants.size());
-    if (!p.scales.empty()) std::memcpy(section.data() + p.s.offset(), p.scales.data(), p.scales.size() * 4);
+    if (!p.scales.empty()) std::memcpy(section.data() + p.s.offset(), p.scales.data(), p.scales.size());
     if (!p.mins.empty()) std::memcpy(section.data() + p.m.offset(), p.mins.data(), p.mins.size() * 4);
   }
   const uint32_t section_crc = crc32c(section.data(), section.size());

@@ -19,6 +19,24 @@ MatmulWeightFormat matmul_format_for(GgmlType source) {
   }
 }
 
+bool matmul_scales_are_f16(MatmulWeightFormat f) { return f == MatmulWeightFormat::Q4_0; }
+
+std::vector<uint8_t> PackedMatmulWeights::scale_bytes() const {
+  std::vector<uint8_t> b;
+  if (matmul_scales_are_f16(format)) {
+    b.resize(scales.size() * 2);
+    for (size_t i = 0; i < scales.size(); ++i) {
+      const uint16_t h = f32_to_fp16(scales[i]);
+      if (fp16_to_f32(h) != scales[i]) fail("matmul weights: a block scale ", scales[i], " is not an f16 value");
+      std::memcpy(b.data() + 2 * i, &h, 2);
+    }
+  } else {
+    b.resize(scales.size() * 4);
+    std::memcpy(b.data(), scales.data(), b.size());
+  }
+  return b;
+}
+
 namespace {
 
 // One row in integer form: q[k] (the value stored in the layout, before the zero

@@ -63,7 +63,9 @@ class Lowering {
     const int64_t quads = nib ? t.k / 32 * 4 : t.k / 4;
     args->push_back({ArgKind::Weight, t.index, 0});
     args->push_back({ArgKind::Weight, t.index, 1});
-    std::string s = "i:u8:4," + n(R) + "," + n(quads) + "," + n(tiles) + " i:f32:" + n(R) + "," + n(t.k / B) + "," + n(tiles);
+    const bool f16_scales = t.format == WeightFormat::Q4_0;  // as matmul_scales_are_f16
+    std::string s = "i:u8:4," + n(R) + "," + n(quads) + "," + n(tiles) + (f16_scales ? " i:u16:" : " i:f32:") + n(R) + "," + n(t.k / B) + "," +
+                    n(tiles);
     if (!with_mins_last && has_mins(t)) {
       args->push_back({ArgKind::Weight, t.index, 2});
       s += " i:f32:" + n(R) + "," + n(t.k / B) + "," + n(tiles);

@@ -23,7 +23,7 @@ bool expected_span_sizes(bundle::WeightFormat f, int64_t k, int64_t n, int32_t R
     case F::Q4_0:
       if (k % 32) return false;
       out->quants = rows * uint64_t(k) / (f == F::Q4_0 ? 2 : 1);
-      out->scales = rows * uint64_t(k / 32) * 4;
+      out->scales = rows * uint64_t(k / 32) * (f == F::Q4_0 ? 2 : 4);  // Q4_0: f16
       return true;
     case F::Q4_K:
     case F::Q5_K:
@@ -130,7 +130,7 @@ std::unique_ptr<Bundle> Bundle::open(const std::string& path, const CpuFeatures*
           spans[i]->offset() % 64 != 0)
         bad("tensor '", name, "' data span ", i, " (", spans[i]->offset(), "+", spans[i]->size(), ") is out of place");
     }
-    TensorView tv{t, wbase + t->quants()->offset(), want.scales ? reinterpret_cast<const float*>(wbase + t->scales()->offset()) : nullptr,
+    TensorView tv{t, wbase + t->quants()->offset(), want.scales ? wbase + t->scales()->offset() : nullptr,
                   want.mins ? reinterpret_cast<const float*>(wbase + t->mins()->offset()) : nullptr};
     b->tensors_.emplace_back(name, tv);
   }

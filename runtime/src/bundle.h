@@ -15,7 +15,8 @@
 namespace plm {
 
 constexpr char kBundleMagic[8] = {'P', 'O', 'C', 'K', 'E', 'T', 'L', 'M'};
-constexpr uint32_t kBundleFormatVersion = 1;
+// 2: Q4_0 block scales stored as f16 (were f32).
+constexpr uint32_t kBundleFormatVersion = 2;
 constexpr size_t kBundlePage = 4096;
 
 // The fixed 64-byte header at offset 0, little-endian.
@@ -47,7 +48,7 @@ class Bundle {
   struct TensorView {
     const bundle::Tensor* info;
     const uint8_t* quants;  // or the float values
-    const float* scales;    // nullptr for float formats
+    const uint8_t* scales;  // f16 (Q4_0) or f32; nullptr for float formats
     const float* mins;      // Q4_K, Q5_K only
   };
   const TensorView* find_tensor(const std::string& name) const;  // nullptr if absent

@@ -76,7 +76,7 @@ void Session::run_chunk(const int32_t* ids, int64_t T, float* logits_out, bool l
         case bundle::ArgKind::Weight: {
           const Bundle::TensorView* t = model_->bundle().tensor(a.ref());
           host = const_cast<uint8_t*>(a.part() == 0 ? t->quants
-                                                    : reinterpret_cast<const uint8_t*>(a.part() == 1 ? t->scales : t->mins));
+                                                    : (a.part() == 1 ? t->scales : reinterpret_cast<const uint8_t*>(t->mins)));
           break;
         }
         case bundle::ArgKind::KCacheAppend: host = reinterpret_cast<uint8_t*>(k_cache_[a.ref()].data() + pos0 * kv_width_); break;

@@ -21,14 +21,14 @@ class Embedding : public Generator<Embedding> {
   Input<Buffer<int32_t, 1>> ids{"ids"};  // [tokens]
   Output<Buffer<float, 2>> out{"out"};   // [k][tokens]
   Input<Buffer<void>>* w = nullptr;      // the table, in its matmul layout
-  Input<Buffer<float, 3>>* wd = nullptr; // block scales (quantised types)
+  Input<Buffer<void>>* wd = nullptr;     // block scales: f16 bits (q4_0) or f32
   Input<Buffer<float, 3>>* wm = nullptr; // block mins (Q4_K, Q5_K)
 
   void configure() {
     const std::string wt = weight_type;
     const bool is_float = wt == "f32" || wt == "f16";
     w = add_input<Buffer<void>>("w", wt == "f32" ? Float(32) : wt == "f16" ? UInt(16) : UInt(8), is_float ? 3 : 4);
-    if (!is_float) wd = add_input<Buffer<float, 3>>("wd");
+    if (!is_float) wd = add_input<Buffer<void>>("wd", wt == "q4_0" ? UInt(16) : Float(32), 3);
     if (wt == "q4_k" || wt == "q5_k") wm = add_input<Buffer<float, 3>>("wm");
   }
 
@@ -61,13 +61,15 @@ class Embedding : public Generator<Embedding> {
         q = arm ? i32(cast<int8_t>(byte)) : i32(byte);
         quads = int(k) / 4;
       }
-      value = f32(q - zp) * (*wd)(lane, e / B, tile);
+      Expr scale = (*wd)(lane, e / B, tile);
+      if (wt == "q4_0") scale = plm::widen_f16(scale);
+      value = f32(q - zp) * scale;
       if (wm) value -= (*wm)(lane, e / B, tile);
       const int nwb = int(k) / B;
       w->dim(0).set_bounds(0, 4).dim(1).set_bounds(0, R).set_stride(4);
       w->dim(2).set_bounds(0, quads).set_stride(4 * R).dim(3).set_bounds(0, tiles).set_stride(4 * R * quads);
-      for (auto* s : {wd, wm})
-        if (s) s->dim(0).set_bounds(0, R).dim(1).set_bounds(0, nwb).set_stride(R).dim(2).set_bounds(0, tiles).set_stride(R * nwb);
+      wd->dim(0).set_bounds(0, R).dim(1).set_bounds(0, nwb).set_stride(R).dim(2).set_bounds(0, tiles).set_stride(R * nwb);
+      if (wm) wm->dim(0).set_bounds(0, R).dim(1).set_bounds(0, nwb).set_stride(R).dim(2).set_bounds(0, tiles).set_stride(R * nwb);
     }
     out(e, t) = value;
     // A handful of rows per call: vectorise along the row, nothing else pays.

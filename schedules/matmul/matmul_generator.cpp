@@ -15,9 +15,10 @@
 //     stores q - 32 as i8.
 //   nibble formats (Q4_0, Q4_K): a 32-block is 4 quads of bytes; byte j of quad c
 //     holds element 4c+j in its low nibble and 16+4c+j in its high nibble. Q4_0 z = 8.
-// Scales and mins: wd(row, block, tile), wm(row, block, tile) f32, converted at
-// compile time (Halide 14 emulates f16 -> f32 at great cost). The zero point comes
-// off exactly in integers with the activation block sums.
+// Scales and mins: wd(row, block, tile), wm(row, block, tile). Q4_0 keeps GGUF's f16
+// scales (u16 bits, widened with the exact bit trick of widen_f16: fewer bytes to
+// stream per token); the others are f32 (compiler/layout/matmul_layout.h says why). The zero point comes off exactly in integers with the activation
+// block sums.
 //
 // Two forms, as DESIGN.md asks: `decode` (any token count, one token at a time: the
 // GEMV that streams weights) and `prefill` (token count a multiple of 4: each weight
@@ -38,22 +39,35 @@ class MatMul : public Generator<MatMul> {
   GeneratorParam<std::string> form{"form", "decode"};  // decode | prefill
   GeneratorParam<bool> has_bias{"has_bias", false};     // qwen2's q/k/v projections
 
-  Input<Buffer<uint8_t, 4>> w{"w"};
-  Input<Buffer<float, 3>> wd{"wd"};
-  Input<Buffer<int8_t, 2>> xq{"xq"};    // [k][tokens]
-  Input<Buffer<float, 2>> xd{"xd"};     // [k/32][tokens] activation block scales
-  Input<Buffer<int32_t, 2>> xs{"xs"};   // [k/32][tokens] activation block sums
   Output<Buffer<float, 2>> out{"out"};  // [n][tokens]
-  Input<Buffer<float, 3>>* wm = nullptr;    // block mins, Q4_K/Q5_K only (after xs)
+  // Inputs, in this order (added in configure because wd's type depends on the format):
+  Input<Buffer<uint8_t, 4>>* w_ = nullptr;
+  Input<Buffer<void>>* wd_ = nullptr;       // u16 (f16 bits) for q4_0, else f32
+  Input<Buffer<int8_t, 2>>* xq_ = nullptr;  // [k][tokens]
+  Input<Buffer<float, 2>>* xd_ = nullptr;   // [k/32][tokens] activation block scales
+  Input<Buffer<int32_t, 2>>* xs_ = nullptr; // [k/32][tokens] activation block sums
+  Input<Buffer<float, 3>>* wm = nullptr;    // block mins, Q4_K/Q5_K only
   Input<Buffer<float, 1>>* bias = nullptr;  // [n], only with has_bias (last input)
+
+  static bool f16_scales(const std::string& wt) { return wt == "q4_0"; }  // matmul_layout.h says why
 
   void configure() {
     const std::string wt = weight_type;
+    w_ = add_input<Buffer<uint8_t, 4>>("w");
+    wd_ = add_input<Buffer<void>>("wd", f16_scales(wt) ? UInt(16) : Float(32), 3);
+    xq_ = add_input<Buffer<int8_t, 2>>("xq");
+    xd_ = add_input<Buffer<float, 2>>("xd");
+    xs_ = add_input<Buffer<int32_t, 2>>("xs");
     if (wt == "q4_k" || wt == "q5_k") wm = add_input<Buffer<float, 3>>("wm");
     if (has_bias) bias = add_input<Buffer<float, 1>>("bias");
   }
 
   void generate() {
+    auto& w = *w_;
+    auto& wd = *wd_;
+    auto& xq = *xq_;
+    auto& xd = *xd_;
+    auto& xs = *xs_;
     const plm::ScheduleClass cls = plm::parse_schedule_class(schedule_class);
     const std::string wt = weight_type;
     plm::require(wt == "q8_0" || wt == "q4_0" || wt == "q4_k" || wt == "q5_k" || wt == "q6_k",
@@ -95,7 +109,8 @@ class MatMul : public Generator<MatMul> {
     }
     rb = RDom(0, nwb, "rb");
     Expr xdv = xd(rb * B / 32, t);
-    Expr block = f32(dot(lane, tile, rb, t) - zero_point * xsum(rb, t)) * wd(lane, rb, tile);
+    Expr scale = f16_scales(wt) ? plm::widen_f16(wd(lane, rb, tile)) : Expr(wd(lane, rb, tile));
+    Expr block = f32(dot(lane, tile, rb, t) - zero_point * xsum(rb, t)) * scale;
     if (wm) block -= f32(xsum(rb, t)) * (*wm)(lane, rb, tile);
     acc(lane, tile, t) = 0.0f;
     acc(lane, tile, t) += xdv * block;
