@@ -3,7 +3,10 @@
 // the pre-tokenizer as its model card has it) and read back through the importer;
 // every llama.cpp test vector must still encode to the expected ids.
 #include <filesystem>
+#include <algorithm>
 #include <fstream>
+#include <tuple>
+#include <unordered_map>
 #include <nlohmann/json.hpp>
 
 #include "error.h"
@@ -75,6 +78,57 @@ TEST(HfTokenizer, ByteLevelVocabulariesEncodeLikeTheirGguf) {
   }
 }
 
+// Llama 2's tokenizer.json shape: SentencePiece pieces with "\u2581", byte-fallback
+// pieces, a Prepend + Replace normalizer, and merges listed best-first (built here as
+// Hugging Face's converter builds them: every split of a piece into two pieces,
+// ordered by the piece's SentencePiece score).
+TEST(HfTokenizer, SentencePieceStyleEncodesLikeItsGguf) {
+  const std::string gguf = test::testdata("tokenizers/ggml-vocab-llama-spm.gguf");
+  PLM_REQUIRE_TESTDATA(gguf);
+  const ModelFile mf = open_model_file(gguf);
+  const auto tokens = mf.meta.get_string_array("tokenizer.ggml.tokens");
+  const auto types = mf.meta.get_int_array("tokenizer.ggml.token_type");
+  const auto scores = mf.meta.get_float_array("tokenizer.ggml.scores");
+  json vocab = json::object(), added = json::array();
+  std::unordered_map<std::string, size_t> index;
+  for (size_t i = 0; i < tokens.size(); ++i) {
+    index.emplace(tokens[i], i);
+    if (types[i] == int64_t(TokenType::Control)) added.push_back({{"id", i}, {"content", tokens[i]}, {"special", true}});
+    else vocab[tokens[i]] = i;
+  }
+  std::vector<std::tuple<float, size_t, std::string>> merges;  // (score, id, "l r")
+  for (size_t i = 0; i < tokens.size(); ++i) {
+    if (types[i] != int64_t(TokenType::Normal)) continue;
+    const std::string& p = tokens[i];
+    for (size_t cut = 1; cut < p.size(); ++cut)
+      if ((static_cast<unsigned char>(p[cut]) & 0xC0) != 0x80 && index.count(p.substr(0, cut)) && index.count(p.substr(cut)))
+        merges.emplace_back(scores[i], i, p.substr(0, cut) + " " + p.substr(cut));
+  }
+  std::stable_sort(merges.begin(), merges.end(), [](const auto& a, const auto& b) { return std::get<0>(a) > std::get<0>(b); });
+  json mj = json::array();
+  for (const auto& m : merges) mj.push_back(std::get<2>(m));
+  const json j = {{"added_tokens", added},
+                  {"normalizer",
+                   {{"type", "Sequence"},
+                    {"normalizers",
+                     {{{"type", "Prepend"}, {"prepend", "\xE2\x96\x81"}},
+                      {{"type", "Replace"}, {"pattern", {{"String", " "}}}, {"content", "\xE2\x96\x81"}}}}}},
+                  {"pre_tokenizer", nullptr},
+                  {"model", {{"type", "BPE"}, {"byte_fallback", true}, {"unk_token", "<unk>"}, {"vocab", vocab}, {"merges", mj}}}};
+  const std::string dir = test::temp_dir() + "/spm-json";
+  std::filesystem::create_directories(dir);
+  std::ofstream(dir + "/tokenizer.json") << j.dump();
+  Metadata meta(dir + "/tokenizer.json");
+  import_hf_tokenizer(dir + "/tokenizer.json", meta);
+  const Tokenizer tok(vocab_from_metadata(meta, dir));
+  EXPECT_EQ(tok.vocab().kind, TokenizerKind::Spm);
+  EXPECT_EQ(tok.vocab().unk, 0);
+  const auto inputs = test::read_vocab_test_strings(gguf + ".inp");
+  const auto expected = test::read_id_lines(gguf + ".out");
+  ASSERT_EQ(inputs.size(), 46u);
+  for (size_t k = 0; k < inputs.size(); ++k) EXPECT_EQ(tok.encode(inputs[k], false), expected[k]) << "string " << k;
+}
+
 TEST(HfTokenizer, PatternsNameTheirFamilyAndConfigGivesBosEos) {
   const std::string gguf = test::testdata("tokenizers/ggml-vocab-gpt-2.gguf");
   PLM_REQUIRE_TESTDATA(gguf);
@@ -124,7 +178,7 @@ TEST(HfTokenizer, ClearErrors) {
   };
   expect(write("a.json", "{\"model\": "), "not valid JSON");
   expect(write("b.json", "{\"model\": {\"type\": \"WordPiece\"}}"), "model.type 'WordPiece' is not supported");
-  expect(write("c.json", "{\"model\": {\"type\": \"BPE\", \"vocab\": {}, \"merges\": []}, \"pre_tokenizer\": null}"), "no ByteLevel step");
+  expect(write("c.json", "{\"model\": {\"type\": \"BPE\", \"vocab\": {}, \"merges\": []}, \"pre_tokenizer\": null}"), "neither a ByteLevel");
   expect(write("d.json", "{\"model\": {\"type\": \"BPE\", \"vocab\": {}, \"merges\": []}, \"pre_tokenizer\": {\"type\": \"Sequence\", \"pretokenizers\": "
                          "[{\"type\": \"Split\", \"pattern\": {\"Regex\": \"[a-z]+\"}, \"behavior\": \"Isolated\"}, {\"type\": \"ByteLevel\", \"use_regex\": false}]}}"),
          "are not those of a family");

@@ -1,6 +1,8 @@
 #include "import/hf_tokenizer.h"
 
 #include <filesystem>
+#include <functional>
+#include <unordered_map>
 #include <fstream>
 #include <nlohmann/json.hpp>
 
@@ -50,10 +52,12 @@ void collect_patterns(const json& pre, const std::string& path, std::vector<std:
     if (behavior != "Isolated" || pre.value("invert", false))
       fail(path, ": pre_tokenizer Split with behavior '", behavior, "' or invert is not supported (only Isolated)");
     patterns.push_back(pat.at("Regex").get<std::string>());
+  } else if (type == "Metaspace") {
+    // SentencePiece-style spaces: see sentencepiece_style().
   } else if (type == "Digits") {
     patterns.push_back(pre.value("individual_digits", false) ? "\\p{N}" : "\\p{N}+");
   } else {
-    fail(path, ": pre_tokenizer type '", type, "' is not supported (byte-level BPE: Sequence, Split, ByteLevel, Digits)");
+    fail(path, ": pre_tokenizer type '", type, "' is not supported (Sequence, Split, ByteLevel, Digits, Metaspace)");
   }
 }
 
@@ -70,19 +74,48 @@ MetaValue strings(const std::vector<std::string>& v) {
   return MetaValue::of_array(MetaType::STRING, std::move(items));
 }
 
+// SentencePiece-style BPE as Hugging Face writes it (Llama 2, Mistral, Gemma):
+// "▁" for spaces, added in front by a Prepend normalizer or a Metaspace step.
+bool sentencepiece_style(const json& root, bool* space_prefix) {
+  const std::string meta_space = "\xE2\x96\x81";
+  bool spm = false;
+  *space_prefix = false;
+  std::function<void(const json&)> visit = [&](const json& n) {
+    if (!n.is_object()) return;
+    const std::string type = n.value("type", "");
+    if (type == "Sequence") {
+      for (const char* key : {"normalizers", "pretokenizers"})
+        if (n.contains(key) && n.at(key).is_array())
+          for (const json& c : n.at(key)) visit(c);
+    } else if (type == "Prepend" && n.value("prepend", "") == meta_space) {
+      spm = *space_prefix = true;
+    } else if (type == "Replace" && n.value("content", "") == meta_space) {
+      spm = true;
+    } else if (type == "Metaspace") {
+      spm = true;
+      *space_prefix = n.value("prepend_scheme", n.value("add_prefix_space", true) ? "always" : "never") != "never";
+    }
+  };
+  visit(root.value("normalizer", json()));
+  visit(root.value("pre_tokenizer", json()));
+  return spm;
+}
+
 }  // namespace
 
 void import_hf_tokenizer(const std::string& path, Metadata& meta) {
   const json root = read_json(path);
   const json& model = field(root, "model", json::value_t::object, path, "the file");
   const std::string type = model.value("type", "");
-  if (type != "BPE") fail(path, ": model.type '", type, "' is not supported (byte-level BPE only; SentencePiece models carry their tables in GGUF)");
+  if (type != "BPE") fail(path, ": model.type '", type, "' is not supported (BPE only: byte-level or SentencePiece-style)");
 
   std::vector<std::string> patterns;
-  bool byte_level = false;
+  bool byte_level = false, space_prefix = false;
   collect_patterns(root.value("pre_tokenizer", json()), path, patterns, byte_level);
-  if (!byte_level) fail(path, ": the pre_tokenizer has no ByteLevel step: not a byte-level BPE tokenizer");
-  const std::string pre = PreTokenizer::family_of(patterns);
+  const bool spm = !byte_level && sentencepiece_style(root, &space_prefix);
+  if (!byte_level && !spm)
+    fail(path, ": neither a ByteLevel pre-tokenizer nor SentencePiece's \u2581 spaces: not a tokenizer pocketlm reads");
+  const std::string pre = spm ? std::string("spm") : PreTokenizer::family_of(patterns);
   if (pre.empty()) {
     std::string list;
     for (const auto& p : patterns) list += (list.empty() ? "" : ", ") + ("'" + p + "'");
@@ -99,9 +132,13 @@ void import_hf_tokenizer(const std::string& path, Metadata& meta) {
     tokens[size_t(id)] = text;
     types[size_t(id)] = t;
   };
+  const std::string unk = model.contains("unk_token") && model.at("unk_token").is_string() ? model.at("unk_token").get<std::string>() : "";
   for (const auto& [text, id] : field(model, "vocab", json::value_t::object, path, "model").items()) {
     if (!id.is_number_integer()) fail(path, ": model.vocab['", text, "'] is not an integer id");
-    put(text, id.get<int64_t>(), TokenType::Normal, "model.vocab");
+    TokenType t = TokenType::Normal;
+    if (spm && text.size() == 6 && text.compare(0, 3, "<0x") == 0 && text[5] == '>') t = TokenType::Byte;  // byte fallback pieces
+    if (!unk.empty() && text == unk) t = TokenType::Unknown;
+    put(text, id.get<int64_t>(), t, "model.vocab");
   }
   if (root.contains("added_tokens")) {
     for (const json& t : field(root, "added_tokens", json::value_t::array, path, "the file")) {
@@ -120,13 +157,35 @@ void import_hf_tokenizer(const std::string& path, Metadata& meta) {
     else fail(path, ": model.merges holds ", m.dump(), ", neither \"a b\" nor [\"a\", \"b\"]");
   }
 
-  meta.set("tokenizer.ggml.model", MetaValue::of_string("gpt2"));
-  meta.set("tokenizer.ggml.pre", MetaValue::of_string(pre));
-  meta.set("tokenizer.ggml.tokens", strings(tokens));
   std::vector<MetaValue> tv;
   for (TokenType t : types) tv.push_back(MetaValue::of_i32(int32_t(t)));
+  meta.set("tokenizer.ggml.tokens", strings(tokens));
   meta.set("tokenizer.ggml.token_type", MetaValue::of_array(MetaType::I32, std::move(tv)));
-  meta.set("tokenizer.ggml.merges", strings(merges));
+  if (spm) {
+    // SentencePiece merges the pair whose result scores best; Hugging Face lists the
+    // merges in that order, so a piece's score is minus the rank of its first merge.
+    std::unordered_map<std::string, size_t> index;
+    for (size_t i = 0; i < tokens.size(); ++i) index.emplace(tokens[i], i);
+    std::vector<float> scores(tokens.size(), -1e9f);  // pieces no merge makes never win one
+    std::vector<bool> scored(tokens.size(), false);
+    for (size_t r = 0; r < merges.size(); ++r) {
+      const size_t sp = merges[r].find(' ');
+      if (sp == std::string::npos) fail(path, ": model.merges[", r, "] '", merges[r], "' is not two pieces");
+      const auto it = index.find(merges[r].substr(0, sp) + merges[r].substr(sp + 1));
+      if (it != index.end() && !scored[it->second]) scores[it->second] = -float(r + 1), scored[it->second] = true;
+    }
+    std::vector<MetaValue> sv;
+    for (float f : scores) sv.push_back(MetaValue::of_f32(f));
+    meta.set("tokenizer.ggml.model", MetaValue::of_string("llama"));
+    meta.set("tokenizer.ggml.scores", MetaValue::of_array(MetaType::F32, std::move(sv)));
+    meta.set("tokenizer.ggml.add_space_prefix", MetaValue::of_bool(space_prefix));
+    if (!unk.empty())
+      if (const auto it = index.find(unk); it != index.end()) meta.set("tokenizer.ggml.unknown_token_id", MetaValue::of_u32(uint32_t(it->second)));
+  } else {
+    meta.set("tokenizer.ggml.model", MetaValue::of_string("gpt2"));
+    meta.set("tokenizer.ggml.pre", MetaValue::of_string(pre));
+    meta.set("tokenizer.ggml.merges", strings(merges));
+  }
 
   // BOS/EOS from tokenizer_config.json beside it, as the model's authors set them.
   const std::filesystem::path config = std::filesystem::path(path).parent_path() / "tokenizer_config.json";
