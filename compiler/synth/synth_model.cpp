@@ -142,6 +142,9 @@ void synth_vocab(const SynthPreset& p, Rng& rng, Metadata& m) {
     seen.insert(s);
   };
   const std::string space = spm ? "\xE2\x96\x81" : byte_level_char(' ');
+  // Every byte is a token (any text encodes); longer pieces are built from readable
+  // characters only, so that a random model's output is gibberish words, not noise.
+  const std::string alphabet = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.,;:!?'\"-()";
   for (int b = 0; b < 256; ++b) {
     if (spm) {
       char hex[8];
@@ -149,17 +152,14 @@ void synth_vocab(const SynthPreset& p, Rng& rng, Metadata& m) {
       add(hex, TokenType::Byte);
     } else {
       add(byte_level_char(uint8_t(b)));
-      pieces.push_back(byte_level_char(uint8_t(b)));
     }
   }
-  if (spm) {
-    const std::string alphabet = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.,;:!?'\"-()";
-    add(space);
-    pieces.push_back(space);
-    for (char c : alphabet) {
-      add(std::string(1, c));
-      pieces.push_back(std::string(1, c));
-    }
+  pieces.push_back(space);
+  if (spm) add(space);
+  for (char c : alphabet) {
+    const std::string piece = spm ? std::string(1, c) : byte_level_char(uint8_t(c));
+    if (spm) add(piece);
+    pieces.push_back(piece);
   }
   // Longer pieces: a random earlier piece (biased to short, early ones) joined with
   // another; byte-level BPE records the join as a merge.
