@@ -40,12 +40,22 @@ std::string temp_dir() {
 std::string cached_bundle(const std::string& model, const std::string& soc) {
   namespace fs = std::filesystem;
   std::error_code ec;
-  // Keyed by this test binary's build time: it links the compiler that writes bundles.
-  const auto stamp = fs::last_write_time(fs::read_symlink("/proc/self/exe", ec), ec).time_since_epoch().count();
+  // Keyed by this test binary (name and build time): it links the compiler that writes
+  // bundles. Entries an older build of the same binary left behind are removed, so the
+  // cache holds one generation per binary instead of growing with every rebuild.
+  const fs::path exe = fs::read_symlink("/proc/self/exe", ec);
+  const auto stamp = fs::last_write_time(exe, ec).time_since_epoch().count();
   const fs::path dir = fs::path(PLM_TEST_CACHE_DIR);
   fs::create_directories(dir, ec);
-  const fs::path out = dir / (fs::path(model).filename().string() + "." + soc + "." + std::to_string(stamp) + ".plm");
+  const std::string prefix = fs::path(model).filename().string() + "." + soc + "." + exe.filename().string() + ".";
+  const fs::path out = dir / (prefix + std::to_string(stamp) + ".plm");
   if (!fs::exists(out)) {
+    for (const auto& e : fs::directory_iterator(dir, ec)) {
+      const std::string name = e.path().filename().string();
+      // Finished bundles only: a concurrent writer's "<out>.tmp.<pid>" is not ours to remove.
+      const bool bundle = name.size() > 4 && name.compare(name.size() - 4, 4, ".plm") == 0;
+      if (bundle && name.rfind(prefix, 0) == 0 && e.path() != out) fs::remove(e.path(), ec);
+    }
     const ModelFile mf = open_model_file(model);
     write_bundle(mf, build_graph(mf), find_soc(soc), out.string(), /*overwrite=*/true);  // atomic rename: racing writers agree
   }
