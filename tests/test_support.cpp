@@ -3,6 +3,7 @@
 #include "bundle/bundle_writer.h"
 #include "import/model_file.h"
 #include "models/model_graph.h"
+#include "tokenizer.h"
 
 #include <sys/wait.h>
 #include <unistd.h>
@@ -96,14 +97,21 @@ std::vector<std::vector<int32_t>> read_id_lines(const std::string& path) {
 }
 
 
-std::vector<std::string> read_vocab_test_strings(const std::string& path) {
-  const auto b = read_bytes(path);
+void expect_llama_cpp_vectors(const Tokenizer& tok, const std::string& gguf, bool check_decode) {
+  const auto b = read_bytes(gguf + ".inp");
   const std::string all(b.begin(), b.end());
   const std::string sep = "\n__ggml_vocab_test__\n";
-  std::vector<std::string> out;
+  std::vector<std::string> inputs;
   size_t pos = 0;
-  for (size_t at; (at = all.find(sep, pos)) != std::string::npos; pos = at + sep.size()) out.push_back(all.substr(pos, at - pos));
-  return out;
+  for (size_t at; (at = all.find(sep, pos)) != std::string::npos; pos = at + sep.size()) inputs.push_back(all.substr(pos, at - pos));
+  const auto expected = read_id_lines(gguf + ".out");
+  ASSERT_EQ(inputs.size(), 46u);
+  ASSERT_GE(expected.size(), inputs.size());
+  for (size_t k = 0; k < inputs.size(); ++k) {
+    const auto ids = tok.encode(inputs[k], /*add_bos=*/false);
+    EXPECT_EQ(ids, expected[k]) << "string " << k << ": '" << inputs[k] << "'";
+    if (check_decode) EXPECT_EQ(tok.decode(ids), inputs[k]) << "string " << k;
+  }
 }
 
 RunResult run_command(const std::vector<std::string>& argv, const std::string& stdin_text) {

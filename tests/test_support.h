@@ -7,6 +7,10 @@
 #include <string>
 #include <vector>
 
+namespace plm {
+class Tokenizer;
+}
+
 namespace plm::test {
 
 // Absolute path of a file under the shared test data (PLM_TESTDATA overrides).
@@ -28,8 +32,10 @@ std::string write_temp(const std::string& name, const std::vector<uint8_t>& byte
 std::vector<uint8_t> read_bytes(const std::string& path);
 std::vector<float> read_f32(const std::string& path);
 std::vector<std::vector<int32_t>> read_id_lines(const std::string& path);  // whitespace-separated ids per line
-// The strings of a llama.cpp vocabulary test file (*.inp: separated by __ggml_vocab_test__ lines).
-std::vector<std::string> read_vocab_test_strings(const std::string& path);
+// llama.cpp's vectors for a vocabulary file in ../shared/testdata/tokenizers: each of
+// the 46 strings of GGUF.inp (separated by __ggml_vocab_test__ lines) must encode, with
+// no BOS, to its line of GGUF.out; with check_decode also decode back to itself.
+void expect_llama_cpp_vectors(const Tokenizer& tok, const std::string& gguf, bool check_decode);
 
 struct RunResult {
   int exit_code;

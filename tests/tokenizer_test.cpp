@@ -19,15 +19,7 @@ TEST_P(VocabVectors, EncodeMatchesLlamaCppAndDecodeRoundTrips) {
   PLM_REQUIRE_TESTDATA(base + ".inp");
   const ModelFile mf = open_model_file(base);
   const Tokenizer tok(vocab_from_metadata(mf.meta, base));
-  const auto inputs = test::read_vocab_test_strings(base + ".inp");
-  const auto expected = test::read_id_lines(base + ".out");
-  ASSERT_EQ(inputs.size(), 46u);
-  ASSERT_GE(expected.size(), inputs.size());
-  for (size_t k = 0; k < inputs.size(); ++k) {
-    const auto ids = tok.encode(inputs[k], /*add_bos=*/false);
-    EXPECT_EQ(ids, expected[k]) << "string " << k << ": '" << inputs[k] << "'";
-    EXPECT_EQ(tok.decode(ids), inputs[k]) << "string " << k;
-  }
+  test::expect_llama_cpp_vectors(tok, base, /*check_decode=*/true);
 }
 
 std::string vocab_test_name(const ::testing::TestParamInfo<const char*>& i) {

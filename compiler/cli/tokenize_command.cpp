@@ -35,7 +35,7 @@ int run_tokenize(const std::vector<std::string>& argv) {
   std::unique_ptr<Tokenizer> tokp;
   if (looks_like_bundle(model)) {
     tokp = std::make_unique<Tokenizer>(Bundle::open(model)->vocab());
-  } else if (model.size() > 5 && model.compare(model.size() - 5, 5, ".json") == 0) {
+  } else if (is_hf_tokenizer_path(model)) {
     if (a.has("--tokenizer")) fail("pocketlm tokenize: ", model, " is a tokenizer already; drop --tokenizer");
     Metadata meta(model);
     import_hf_tokenizer(model, meta);

@@ -67,13 +67,6 @@ std::string token_text(const json& t) {  // tokenizer_config.json: "x" or {"cont
   return "";
 }
 
-MetaValue strings(const std::vector<std::string>& v) {
-  std::vector<MetaValue> items;
-  items.reserve(v.size());
-  for (const std::string& s : v) items.push_back(MetaValue::of_string(s));
-  return MetaValue::of_array(MetaType::STRING, std::move(items));
-}
-
 // SentencePiece-style BPE as Hugging Face writes it (Llama 2, Mistral, Gemma):
 // "▁" for spaces, added in front by a Prepend normalizer or a Metaspace step.
 bool sentencepiece_style(const json& root, bool* space_prefix) {
@@ -102,6 +95,8 @@ bool sentencepiece_style(const json& root, bool* space_prefix) {
 }
 
 }  // namespace
+
+bool is_hf_tokenizer_path(const std::string& path) { return path.size() > 5 && path.compare(path.size() - 5, 5, ".json") == 0; }
 
 void import_hf_tokenizer(const std::string& path, Metadata& meta) {
   const json root = read_json(path);
@@ -159,7 +154,7 @@ void import_hf_tokenizer(const std::string& path, Metadata& meta) {
 
   std::vector<MetaValue> tv;
   for (TokenType t : types) tv.push_back(MetaValue::of_i32(int32_t(t)));
-  meta.set("tokenizer.ggml.tokens", strings(tokens));
+  meta.set("tokenizer.ggml.tokens", MetaValue::of_strings(tokens));
   meta.set("tokenizer.ggml.token_type", MetaValue::of_array(MetaType::I32, std::move(tv)));
   if (spm) {
     // SentencePiece merges the pair whose result scores best; Hugging Face lists the
@@ -184,7 +179,7 @@ void import_hf_tokenizer(const std::string& path, Metadata& meta) {
   } else {
     meta.set("tokenizer.ggml.model", MetaValue::of_string("gpt2"));
     meta.set("tokenizer.ggml.pre", MetaValue::of_string(pre));
-    meta.set("tokenizer.ggml.merges", strings(merges));
+    meta.set("tokenizer.ggml.merges", MetaValue::of_strings(merges));
   }
 
   // BOS/EOS from tokenizer_config.json beside it, as the model's authors set them.

@@ -16,4 +16,7 @@ namespace plm {
 // the JSON field at fault.
 void import_hf_tokenizer(const std::string& json_path, Metadata& meta);
 
+// Whether a path names a Hugging Face tokenizer file (by its .json extension).
+bool is_hf_tokenizer_path(const std::string& path);
+
 }  // namespace plm

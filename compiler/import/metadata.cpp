@@ -38,6 +38,13 @@ MetaValue MetaValue::of_array(MetaType elem, std::vector<MetaValue> items) {
   return m;
 }
 
+MetaValue MetaValue::of_strings(const std::vector<std::string>& items) {
+  std::vector<MetaValue> v;
+  v.reserve(items.size());
+  for (const std::string& s : items) v.push_back(of_string(s));
+  return of_array(MetaType::STRING, std::move(v));
+}
+
 bool MetaValue::is_integer() const {
   switch (type) {
     case MetaType::U8: case MetaType::I8: case MetaType::U16: case MetaType::I16:

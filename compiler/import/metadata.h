@@ -31,6 +31,7 @@ struct MetaValue {
   static MetaValue of_string(std::string v);
   static MetaValue of_bool(bool v);
   static MetaValue of_array(MetaType elem, std::vector<MetaValue> items);
+  static MetaValue of_strings(const std::vector<std::string>& items);  // an array of strings
 
   bool is_integer() const;
   bool is_float() const { return type == MetaType::F32 || type == MetaType::F64; }

@@ -54,7 +54,7 @@ ModelFile open_model_file(const std::string& path, const std::string& tokenizer_
   }
   if (std::memcmp(magic, "POCK", 4) == 0)
     fail(path, ": is a pocketlm bundle, not a model file (this command needs the model file it was compiled from)");
-  const bool hf_json = tokenizer_path.size() > 5 && tokenizer_path.compare(tokenizer_path.size() - 5, 5, ".json") == 0;
+  const bool hf_json = is_hf_tokenizer_path(tokenizer_path);
   if (std::memcmp(magic, "GGUF", 4) == 0 || std::memcmp(magic, "FUGG", 4) == 0) {
     if (!tokenizer_path.empty() && !hf_json)
       fail(tokenizer_path, ": for a GGUF model --tokenizer takes a Hugging Face tokenizer.json (", path, " carries its own vocabulary)");

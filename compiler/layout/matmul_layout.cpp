@@ -54,14 +54,10 @@ RowInts unpack_row(GgmlType type, const uint8_t* src, int64_t k, bool arm) {
       if (type == GgmlType::Q5_0) {  // into the Q8_0 layout: same scale, q - 16 as i8
         Q5_0Block blk;
         std::memcpy(&blk, src + b * sizeof blk, sizeof blk);
-        uint32_t qh;
-        std::memcpy(&qh, blk.qh, 4);
         r.scale.push_back(fp16_to_f32(blk.d));
-        for (int j = 0; j < 16; ++j) {
-          const int lo = (blk.qs[j] & 0x0f) | int((qh >> j) & 1) << 4, hi = (blk.qs[j] >> 4) | int((qh >> (j + 16)) & 1) << 4;
-          r.q[size_t(b * kQK + j)] = uint8_t(int8_t(lo - 16) + (arm ? 0 : 128));
-          r.q[size_t(b * kQK + j + 16)] = uint8_t(int8_t(hi - 16) + (arm ? 0 : 128));
-        }
+        uint8_t q[kQK];
+        unpack_q5_values(blk.qs, blk.qh, q);
+        for (int j = 0; j < kQK; ++j) r.q[size_t(b * kQK + j)] = uint8_t(int8_t(q[j] - 16) + (arm ? 0 : 128));
       } else if (type == GgmlType::Q8_0) {
         Q8_0Block blk;
         std::memcpy(&blk, src + b * sizeof blk, sizeof blk);

@@ -71,18 +71,13 @@ template <typename Block>
 void dq_q5(const void* src, float* y, int64_t nb) {
   for (int64_t b = 0; b < nb; ++b, y += kQK) {
     const auto& x = blocks<Block>(src)[b];
-    uint32_t qh;
-    std::memcpy(&qh, x.qh, 4);
     const float d = h(x.d);
     float m = 0;
     int offset = -16;
     if constexpr (std::is_same_v<Block, Q5_1Block>) { m = h(x.m); offset = 0; }
-    for (int j = 0; j < kQK / 2; ++j) {
-      const int lo = (x.qs[j] & 0x0f) | int(((qh >> j) & 1) << 4);
-      const int hi = (x.qs[j] >> 4) | int(((qh >> (j + 16)) & 1) << 4);
-      y[j] = float(lo + offset) * d + m;
-      y[j + kQK / 2] = float(hi + offset) * d + m;
-    }
+    uint8_t q[kQK];
+    unpack_q5_values(x.qs, x.qh, q);
+    for (int j = 0; j < kQK; ++j) y[j] = float(int(q[j]) + offset) * d + m;
   }
 }
 
@@ -229,6 +224,15 @@ void dequantize_row(GgmlType t, const void* src, float* y, int64_t n) {
     case GgmlType::Q5_K:
     case GgmlType::Q6_K: dq_k(t, src, y, nb); return;
     default: fail("cannot dequantise tensor type ", ggml_type_name(uint32_t(t)));
+  }
+}
+
+void unpack_q5_values(const uint8_t qs[kQK / 2], const uint8_t qh_bytes[4], uint8_t out[kQK]) {
+  uint32_t qh;
+  std::memcpy(&qh, qh_bytes, 4);
+  for (int j = 0; j < kQK / 2; ++j) {
+    out[j] = uint8_t((qs[j] & 0x0f) | ((qh >> j) & 1) << 4);
+    out[j + kQK / 2] = uint8_t((qs[j] >> 4) | ((qh >> (j + kQK / 2)) & 1) << 4);
   }
 }
 

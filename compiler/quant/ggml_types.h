@@ -67,6 +67,11 @@ struct KBlockInts {
 };
 void unpack_k_block(GgmlType t, const void* block, KBlockInts* out);
 
+// The 32 five-bit values (0..31) of a Q5_0/Q5_1 block: low nibbles of qs are
+// elements 0..15, high nibbles 16..31, bit j of qh the fifth bit of element j.
+// dequantize_row and the Q8_0 repacking of Q5_0 weights both read blocks through this.
+void unpack_q5_values(const uint8_t qs[kQK / 2], const uint8_t qh[4], uint8_t out[kQK]);
+
 // Unpacks the 6-bit (scale, min) pair j of a Q4_K/Q5_K 12-byte scale array.
 void k4_scale_min(int j, const uint8_t* scales, uint8_t* scale, uint8_t* min);
 

@@ -68,13 +68,6 @@ struct Rng {  // splitmix64: small, fast, and the same stream on every platform
   float normal() { return (uniform() + uniform() + uniform() + uniform() - 2.0f) * 1.7320508f; }
 };
 
-MetaValue strings(const std::vector<std::string>& v) {
-  std::vector<MetaValue> items;
-  items.reserve(v.size());
-  for (const std::string& s : v) items.push_back(MetaValue::of_string(s));
-  return MetaValue::of_array(MetaType::STRING, std::move(items));
-}
-
 // The chat template text of a family, as the family's models ship it.
 const char* jinja_for(const std::string& family) {
   if (family == "chatml")
@@ -180,14 +173,14 @@ void synth_vocab(const SynthPreset& p, Rng& rng, Metadata& m) {
   }
   m.set("tokenizer.ggml.model", MetaValue::of_string(p.tokenizer_model));
   if (!spm) m.set("tokenizer.ggml.pre", MetaValue::of_string(p.pre));
-  m.set("tokenizer.ggml.tokens", strings(tokens));
+  m.set("tokenizer.ggml.tokens", MetaValue::of_strings(tokens));
   if (spm) {
     std::vector<MetaValue> scores;
     for (size_t i = 0; i < n; ++i) scores.push_back(MetaValue::of_f32(-float(i)));
     m.set("tokenizer.ggml.scores", MetaValue::of_array(MetaType::F32, std::move(scores)));
   }
   m.set("tokenizer.ggml.token_type", MetaValue::of_array(MetaType::I32, std::move(types)));
-  if (!spm) m.set("tokenizer.ggml.merges", strings(merges));
+  if (!spm) m.set("tokenizer.ggml.merges", MetaValue::of_strings(merges));
   m.set("tokenizer.ggml.bos_token_id", MetaValue::of_u32(uint32_t(bos)));
   m.set("tokenizer.ggml.eos_token_id", MetaValue::of_u32(uint32_t(eos)));
   if (spm) m.set("tokenizer.ggml.unknown_token_id", MetaValue::of_u32(0));

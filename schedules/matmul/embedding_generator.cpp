@@ -28,7 +28,7 @@ class Embedding : public Generator<Embedding> {
     const std::string wt = weight_type;
     const bool is_float = wt == "f32" || wt == "f16";
     w = add_input<Buffer<void>>("w", wt == "f32" ? Float(32) : wt == "f16" ? UInt(16) : UInt(8), is_float ? 3 : 4);
-    if (!is_float) wd = add_input<Buffer<void>>("wd", wt == "q4_0" ? UInt(16) : Float(32), 3);
+    if (!is_float) wd = add_input<Buffer<void>>("wd", plm::f16_block_scales(wt) ? UInt(16) : Float(32), 3);
     if (wt == "q4_k" || wt == "q5_k") wm = add_input<Buffer<float, 3>>("wm");
   }
 
@@ -62,7 +62,7 @@ class Embedding : public Generator<Embedding> {
         quads = int(k) / 4;
       }
       Expr scale = (*wd)(lane, e / B, tile);
-      if (wt == "q4_0") scale = plm::widen_f16(scale);
+      if (plm::f16_block_scales(wt)) scale = plm::widen_f16(scale);
       value = f32(q - zp) * scale;
       if (wm) value -= (*wm)(lane, e / B, tile);
       const int nwb = int(k) / B;

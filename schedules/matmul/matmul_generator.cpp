@@ -49,12 +49,10 @@ class MatMul : public Generator<MatMul> {
   Input<Buffer<float, 3>>* wm = nullptr;    // block mins, Q4_K/Q5_K only
   Input<Buffer<float, 1>>* bias = nullptr;  // [n], only with has_bias (last input)
 
-  static bool f16_scales(const std::string& wt) { return wt == "q4_0"; }  // matmul_layout.h says why
-
   void configure() {
     const std::string wt = weight_type;
     w_ = add_input<Buffer<uint8_t, 4>>("w");
-    wd_ = add_input<Buffer<void>>("wd", f16_scales(wt) ? UInt(16) : Float(32), 3);
+    wd_ = add_input<Buffer<void>>("wd", plm::f16_block_scales(wt) ? UInt(16) : Float(32), 3);
     xq_ = add_input<Buffer<int8_t, 2>>("xq");
     xd_ = add_input<Buffer<float, 2>>("xd");
     xs_ = add_input<Buffer<int32_t, 2>>("xs");
@@ -109,7 +107,7 @@ class MatMul : public Generator<MatMul> {
     }
     rb = RDom(0, nwb, "rb");
     Expr xdv = xd(rb * B / 32, t);
-    Expr scale = f16_scales(wt) ? plm::widen_f16(wd(lane, rb, tile)) : Expr(wd(lane, rb, tile));
+    Expr scale = plm::f16_block_scales(wt) ? plm::widen_f16(wd(lane, rb, tile)) : Expr(wd(lane, rb, tile));
     Expr block = f32(dot(lane, tile, rb, t) - zero_point * xsum(rb, t)) * scale;
     if (wm) block -= f32(xsum(rb, t)) * (*wm)(lane, rb, tile);
     acc(lane, tile, t) = 0.0f;
