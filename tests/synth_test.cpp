@@ -19,8 +19,8 @@
 namespace plm {
 namespace {
 
-std::string synth(const std::string& preset, SynthQuant q, int64_t layers, uint64_t seed = 1) {
-  const std::string path = test::temp_dir() + "/" + preset + "-" + synth_quant_name(q) + "-L" + std::to_string(layers) + "-s" +
+std::string synth(const std::string& preset, QuantMix q, int64_t layers, uint64_t seed = 1) {
+  const std::string path = test::temp_dir() + "/" + preset + "-" + quant_mix_name(q) + "-L" + std::to_string(layers) + "-s" +
                            std::to_string(seed) + ".gguf";
   SynthOptions opt;
   opt.n_layer = layers;
@@ -39,7 +39,7 @@ GgmlType type_of(const ModelFile& mf, const std::string& name) {
 TEST(Synth, EveryPresetReadsBackWithItsShapesAndMixture) {
   for (const SynthPreset& p : synth_presets()) {
     SCOPED_TRACE(p.name);
-    const std::string path = synth(p.name, SynthQuant::Q4_K_M, 2);
+    const std::string path = synth(p.name, QuantMix::Q4_K_M, 2);
     const ModelFile mf = open_model_file(path);
     const Graph g = build_graph(mf);
     EXPECT_EQ(g.hp.n_embd, p.n_embd);
@@ -71,20 +71,20 @@ TEST(Synth, EveryPresetReadsBackWithItsShapesAndMixture) {
 }
 
 TEST(Synth, TheSeedDecidesEveryByte) {
-  const auto a = test::read_bytes(synth("smollm2-360m", SynthQuant::Q4_0, 1, 7));
-  const std::string again = synth("smollm2-360m", SynthQuant::Q4_0, 1, 7);
+  const auto a = test::read_bytes(synth("smollm2-360m", QuantMix::Q4_0, 1, 7));
+  const std::string again = synth("smollm2-360m", QuantMix::Q4_0, 1, 7);
   std::filesystem::rename(again, again + ".b");
-  const auto b = test::read_bytes(synth("smollm2-360m", SynthQuant::Q4_0, 1, 7));
+  const auto b = test::read_bytes(synth("smollm2-360m", QuantMix::Q4_0, 1, 7));
   EXPECT_TRUE(a == b);
   EXPECT_TRUE(test::read_bytes(again + ".b") == a);
-  EXPECT_FALSE(test::read_bytes(synth("smollm2-360m", SynthQuant::Q4_0, 1, 8)) == a);
+  EXPECT_FALSE(test::read_bytes(synth("smollm2-360m", QuantMix::Q4_0, 1, 8)) == a);
 }
 
 // Bundles of synthetic models against the exact reference executor: smollm2 in
 // Q4_K_M (Q5_0 and Q8_0 fallback rows, tied output) and llama-3.2 in Q4_0 (tied Q6_K
 // table, Llama 3.1 RoPE factors), one layer each.
 TEST(Synth, CompiledBundlesMatchTheReferenceExecutor) {
-  for (const auto& [preset, quant] : {std::pair{"smollm2-360m", SynthQuant::Q4_K_M}, std::pair{"llama-3.2-1b", SynthQuant::Q4_0}}) {
+  for (const auto& [preset, quant] : {std::pair{"smollm2-360m", QuantMix::Q4_K_M}, std::pair{"llama-3.2-1b", QuantMix::Q4_0}}) {
     SCOPED_TRACE(preset);
     const std::string model = synth(preset, quant, 1);
     const ModelFile mf = open_model_file(model);
@@ -110,12 +110,12 @@ TEST(Synth, CompiledBundlesMatchTheReferenceExecutor) {
 
 TEST(Synth, ClearErrors) {
   EXPECT_THROW(find_synth_preset("gpt-5"), Error);
-  EXPECT_THROW(synth_quant_from_name("q3_k_s"), Error);
-  const std::string path = synth("smollm2-360m", SynthQuant::Q8_0, 1);
+  EXPECT_THROW(quant_mix_from_name("q3_k_s"), Error);
+  const std::string path = synth("smollm2-360m", QuantMix::Q8_0, 1);
   SynthOptions opt;
   opt.n_layer = 1;
   try {
-    write_synth_model(find_synth_preset("smollm2-360m"), SynthQuant::Q8_0, path, opt);
+    write_synth_model(find_synth_preset("smollm2-360m"), QuantMix::Q8_0, path, opt);
     ADD_FAILURE() << "overwrote " << path;
   } catch (const Error& e) {
     EXPECT_NE(std::string(e.what()).find("--force"), std::string::npos) << e.what();

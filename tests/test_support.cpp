@@ -110,7 +110,9 @@ void expect_llama_cpp_vectors(const Tokenizer& tok, const std::string& gguf, boo
   for (size_t k = 0; k < inputs.size(); ++k) {
     const auto ids = tok.encode(inputs[k], /*add_bos=*/false);
     EXPECT_EQ(ids, expected[k]) << "string " << k << ": '" << inputs[k] << "'";
-    if (check_decode) EXPECT_EQ(tok.decode(ids), inputs[k]) << "string " << k;
+    if (check_decode) {
+      EXPECT_EQ(tok.decode(ids), inputs[k]) << "string " << k;
+    }
   }
 }
 

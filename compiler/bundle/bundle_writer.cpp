@@ -82,7 +82,7 @@ PackedTensor pack(const Value& w, ScheduleClass cls) {
     default:
       fail("tensor '", t.name, "' is ", traits(t.type).name,
            ", which has no kernel layout (kernels read F32, F16, BF16, Q8_0, Q5_0, Q4_0, Q4_K, Q5_K, Q6_K); "
-           "requantisation with --quant is not built yet");
+           "requantise it from an F16/F32 source with --quant q8_0, q4_0 or q4_k_m");
   }
 }
 

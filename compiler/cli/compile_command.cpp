@@ -1,6 +1,7 @@
 // `pocketlm compile MODEL --soc NAME -o OUT.plm`
 #include <chrono>
 #include <cstdio>
+#include <optional>
 
 #include "bundle/bundle_writer.h"
 #include "cli/args.h"
@@ -8,11 +9,12 @@
 #include "error.h"
 #include "import/model_file.h"
 #include "models/model_graph.h"
+#include "quant/requantize.h"
 
 namespace plm {
 
 const char kCompileHelp[] =
-    "usage: pocketlm compile MODEL --soc NAME -o OUT.plm [--force] [--tokenizer FILE]\n"
+    "usage: pocketlm compile MODEL --soc NAME -o OUT.plm [--quant Q] [--force] [--tokenizer FILE]\n"
     "\n"
     "Writes a bundle for one SoC: the model's hyperparameters and vocabulary, every\n"
     "weight repacked into the layout of that SoC's kernels (docs/weight-layouts.md),\n"
@@ -24,21 +26,38 @@ const char kCompileHelp[] =
     "\n"
     "  --soc NAME        a catalog name (pocketlm socs) or `host`\n"
     "  -o, --output OUT  the bundle to write (refuses to replace a file without --force)\n"
+    "  --quant Q         keep (default): weights keep the model file's types;\n"
+    "                    q8_0, q4_0, q4_k_m (alias q4_k), f16, f32: requantise F32/F16/BF16\n"
+    "                    weight matrices into llama.cpp's mixture of that name (q4_0 and\n"
+    "                    q4_k_m keep the output matrix in Q6_K; q4_k_m also gives Q6_K to\n"
+    "                    some attn_v/ffn_down layers). Norms and biases stay F32. A matrix\n"
+    "                    that is already quantised to another type is an error.\n"
     "  --force           overwrite OUT\n"
     "  --tokenizer FILE  a Hugging Face tokenizer.json replacing the model's vocabulary,\n"
     "                    or a llama2.c tokenizer.bin (llama2.c checkpoints)\n"
     "\n"
-    "example: pocketlm compile ../shared/testdata/models/synth-llama-Q4_0.gguf --soc host -o synth.plm\n";
+    "example: pocketlm compile ../shared/testdata/models/synth-llama-Q4_0.gguf --soc host -o synth.plm\n"
+    "         pocketlm compile ../shared/testdata/models/synth-llama-F16.gguf --soc host --quant q8_0 -o synth-q8.plm\n";
 
 int run_compile(const std::vector<std::string>& argv) {
-  Args a("compile", argv, {"--soc", "-o", "--output", "--tokenizer"}, {"--force"});
+  Args a("compile", argv, {"--soc", "-o", "--output", "--tokenizer", "--quant"}, {"--force"});
   a.expect_positionals(1, "pocketlm compile MODEL --soc NAME -o OUT.plm");
   const std::string model = a.positional(0, "MODEL");
   const SocProfile soc = find_soc(a.required("--soc", "NAME (see pocketlm socs)"));
   if (a.has("-o") && a.has("--output")) fail("pocketlm compile: give -o or --output, not both");
   const std::string out = a.value("-o") ? *a.value("-o") : a.required("--output", "OUT.plm (-o)");
   const auto t0 = std::chrono::steady_clock::now();
-  const ModelFile mf = open_model_file(model, a.value("--tokenizer").value_or(""));
+  const std::string quant = a.value("--quant").value_or("keep");
+  const std::optional<QuantMix> mix = quant == "keep" ? std::nullopt : std::optional(quant_mix_from_name(quant));
+  ModelFile mf = open_model_file(model, a.value("--tokenizer").value_or(""));
+  if (mix) {
+    const RequantStats rq = requantize(mf, *mix, [](size_t done, size_t total, const std::string& name) {
+      std::fprintf(stderr, "\r  quantising %zu/%zu %-60.60s", done, total, name.c_str());
+      if (done == total) std::fprintf(stderr, "\n");
+    });
+    std::fprintf(stderr, "  --quant %s: %lld matrices requantised, %lld kept; tensors %.2f -> %.2f MiB\n", quant_mix_name(*mix),
+                 (long long)rq.requantised, (long long)rq.kept, double(rq.bytes_before) / (1 << 20), double(rq.bytes_after) / (1 << 20));
+  }
   const Graph g = build_graph(mf);
   std::fprintf(stderr, "pocketlm compile: %s (%s, %lld layers, %s) for %s (%s kernels)\n", model.c_str(), g.hp.arch.c_str(),
                (long long)g.hp.n_layer, mf.format.c_str(), soc.name.c_str(), schedule_class_name(soc.schedule));

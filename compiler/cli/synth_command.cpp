@@ -23,7 +23,7 @@ const char kSynthHelp[] =
     "--vocab takes the tokenizer of another GGUF.\n"
     "\n"
     "  --preset NAME     tinyllama-1.1b, llama-3.2-1b, qwen2.5-0.5b, smollm2-360m (--list shows shapes)\n"
-    "  --quant Q         q4_0, q8_0, q4_k_m, f16 or f32\n"
+    "  --quant Q         q4_0, q8_0, q4_k_m (alias q4_k), f16 or f32\n"
     "  -o, --output OUT  the GGUF to write (refuses to replace a file without --force)\n"
     "  --layers N        fewer layers than the preset (small files for tests)\n"
     "  --vocab FILE      use the tokenizer.* tables of this GGUF (e.g. a ggml-vocab file)\n"
@@ -50,7 +50,7 @@ int run_synth(const std::vector<std::string>& argv) {
     return 0;
   }
   const SynthPreset& preset = find_synth_preset(a.required("--preset", "NAME (see pocketlm synth --list)"));
-  const SynthQuant quant = synth_quant_from_name(a.required("--quant", "q4_0, q8_0, q4_k_m, f16 or f32"));
+  const QuantMix quant = quant_mix_from_name(a.required("--quant", quant_mix_names()));
   if (a.has("-o") && a.has("--output")) fail("pocketlm synth: give -o or --output, not both");
   const std::string out = a.value("-o") ? *a.value("-o") : a.required("--output", "OUT.gguf (-o)");
   SynthOptions opt;
@@ -59,7 +59,7 @@ int run_synth(const std::vector<std::string>& argv) {
   opt.vocab_from = a.value("--vocab").value_or("");
   opt.overwrite = a.has("--force");
   opt.progress = [](const std::string& s) { std::fprintf(stderr, "  %s\n", s.c_str()); };
-  std::fprintf(stderr, "pocketlm synth: %s, %s, random weights (seed %llu)\n", preset.name, synth_quant_name(quant),
+  std::fprintf(stderr, "pocketlm synth: %s, %s, random weights (seed %llu)\n", preset.name, quant_mix_name(quant),
                (unsigned long long)opt.seed);
   const auto t0 = std::chrono::steady_clock::now();
   const SynthResult r = write_synth_model(preset, quant, out, opt);

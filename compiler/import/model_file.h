@@ -1,5 +1,6 @@
 // An imported model file: metadata, tensor table and tensor bytes, whatever the
-// source format. Tensor data points into a read-only mapping of the file.
+// source format. Tensor data points into a read-only mapping of the file, or into
+// `made` for weights requantised in memory.
 #pragma once
 #include <cstddef>
 #include <cstdint>
@@ -33,6 +34,7 @@ struct ModelFile {
   Metadata meta;
   std::vector<TensorInfo> tensors;
   std::vector<std::shared_ptr<MappedFile>> mappings;  // keep tensor bytes alive
+  std::vector<std::shared_ptr<const std::vector<uint8_t>>> made;  // tensor bytes made in memory (--quant)
 
   const TensorInfo* find(const std::string& name) const;
   uint64_t total_tensor_bytes() const;

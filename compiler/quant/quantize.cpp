@@ -10,7 +10,9 @@
 namespace plm {
 namespace {
 
-int nearest(float x) { return int(std::lrintf(x)); }
+// Halves round away from zero, as GGML's reference quantisers do (roundf), so our
+// Q8_0 blocks are byte-identical to llama.cpp's.
+int nearest(float x) { return int(std::roundf(x)); }
 
 // The element of largest magnitude, with its sign: Q4_0 and Q5_0 map it to the most
 // negative level (-8 or -16), which has no positive twin, so no precision is lost
@@ -52,17 +54,66 @@ void q5_0(const float* x, Q5_0Block* b) {
   std::memcpy(b->qh, &qh, 4);
 }
 
+// The scale s and offset m (m >= 0) of x ~ s*q - m, q in 0..nmax, that minimise the
+// squared error: for each of a sweep of trial grids over [min(x,0), max(x)], round x
+// to the grid, then fit s and m to those levels by least squares (GGML's K-quant
+// quantisers search the same way, with importance weights; we weight equally, which
+// is what the squared error asks for).
+void fit_scale_min(const float* x, int n, int nmax, float* scale, float* min) {
+  float lo = std::min(0.0f, *std::min_element(x, x + n)), hi = *std::max_element(x, x + n);
+  if (hi <= lo) {
+    *scale = 0, *min = -lo;
+    return;
+  }
+  float best_s = (hi - lo) / float(nmax), best_m = -lo, best_err = 0;
+  for (int i = 0; i < n; ++i) {
+    const float q = std::clamp(float(nearest((x[i] - lo) / best_s)), 0.0f, float(nmax));
+    best_err += (best_s * q + lo - x[i]) * (best_s * q + lo - x[i]);
+  }
+  for (int step = -10; step <= 10; ++step) {
+    const float is = (float(nmax) + 0.1f * float(step)) / (hi - lo);
+    float sq = 0, sq2 = 0, sx = 0, sqx = 0;
+    int q[kQK_K];
+    for (int i = 0; i < n; ++i) {
+      q[i] = std::clamp(nearest(is * (x[i] - lo)), 0, nmax);
+      sq += float(q[i]), sq2 += float(q[i] * q[i]), sx += x[i], sqx += float(q[i]) * x[i];
+    }
+    const float det = float(n) * sq2 - sq * sq;
+    if (det <= 0) continue;
+    float s = (float(n) * sqx - sq * sx) / det, off = (sq2 * sx - sq * sqx) / det;  // x ~ s*q + off
+    if (off > 0) off = 0, s = sqx / sq2;  // the format's offset only subtracts
+    if (s <= 0) continue;
+    float err = 0;
+    for (int i = 0; i < n; ++i) err += (s * float(q[i]) + off - x[i]) * (s * float(q[i]) + off - x[i]);
+    if (err < best_err) best_err = err, best_s = s, best_m = -off;
+  }
+  *scale = best_s, *min = best_m;
+}
+
+// The scale of x ~ s*q, q in -nmax..nmax-1, that minimises the squared error: trial
+// grids around the one mapping the largest magnitude to -nmax, each refitted by least
+// squares (sum q*x / sum q*q); the best fit wins.
+float fit_scale(const float* x, int n, int nmax) {
+  const float amax = signed_absmax(x, n);
+  if (amax == 0) return 0;
+  float best_s = amax / float(-nmax), best_fit = -1;
+  for (int step = -10; step <= 10; ++step) {
+    const float is = -(float(nmax) + 0.1f * float(step)) / amax;
+    float sqx = 0, sq2 = 0;
+    for (int i = 0; i < n; ++i) {
+      const float q = float(std::clamp(nearest(is * x[i]), -nmax, nmax - 1));
+      sqx += q * x[i], sq2 += q * q;
+    }
+    // With the least-squares scale the error is sum x^2 - sqx^2/sq2: largest sqx^2/sq2 wins.
+    if (sq2 > 0 && sqx * sqx / sq2 > best_fit) best_fit = sqx * sqx / sq2, best_s = sqx / sq2;
+  }
+  return best_s;
+}
+
 // Q4_K: 8 sub-blocks of 32, x ~ d*sc*q - dmin*m with q in 0..15 and 6-bit sc, m.
 void q4_k(const float* x, Q4_KBlock* b) {
   float scale[8], min[8];  // per sub-block: x ~ scale*q - min
-  for (int j = 0; j < 8; ++j) {
-    const float* s = x + 32 * j;
-    float lo = s[0], hi = s[0];
-    for (int i = 1; i < 32; ++i) lo = std::min(lo, s[i]), hi = std::max(hi, s[i]);
-    lo = std::min(lo, 0.0f);  // the format's min is subtracted, so it must not be negative
-    scale[j] = (hi - lo) / 15.0f;
-    min[j] = -lo;
-  }
+  for (int j = 0; j < 8; ++j) fit_scale_min(x + 32 * j, 32, 15, &scale[j], &min[j]);
   const float max_scale = *std::max_element(scale, scale + 8), max_min = *std::max_element(min, min + 8);
   const float d = max_scale / 63.0f, dmin = max_min / 63.0f;
   b->d = f32_to_fp16(d);
@@ -93,8 +144,7 @@ void q6_k(const float* x, Q6_KBlock* b) {
   float scale[16];
   float max_scale = 0, max_abs_scale = 0;
   for (int j = 0; j < 16; ++j) {
-    const float m = signed_absmax(x + 16 * j, 16);
-    scale[j] = m / -32.0f;
+    scale[j] = fit_scale(x + 16 * j, 16, 32);
     if (std::fabs(scale[j]) > max_abs_scale) max_abs_scale = std::fabs(scale[j]), max_scale = scale[j];
   }
   const float d = max_scale / -128.0f;

@@ -5,12 +5,12 @@
 #include <filesystem>
 #include <map>
 #include <set>
-#include <thread>
 
 #include "chat_template.h"
 #include "error.h"
 #include "import/model_file.h"
 #include "quant/quantize.h"
+#include "support/parallel_rows.h"
 #include "synth/gguf_writer.h"
 #include "tokenizer.h"
 
@@ -34,23 +34,6 @@ const SynthPreset& find_synth_preset(const std::string& name) {
     names += (names.empty() ? "" : ", ") + std::string(p.name);
   }
   fail("unknown preset '", name, "' (presets: ", names, ")");
-}
-
-SynthQuant synth_quant_from_name(const std::string& n) {
-  for (SynthQuant q : {SynthQuant::F32, SynthQuant::F16, SynthQuant::Q8_0, SynthQuant::Q4_0, SynthQuant::Q4_K_M})
-    if (n == synth_quant_name(q)) return q;
-  fail("unknown quantisation '", n, "' (choose f32, f16, q8_0, q4_0 or q4_k_m)");
-}
-
-const char* synth_quant_name(SynthQuant q) {
-  switch (q) {
-    case SynthQuant::F32: return "f32";
-    case SynthQuant::F16: return "f16";
-    case SynthQuant::Q8_0: return "q8_0";
-    case SynthQuant::Q4_0: return "q4_0";
-    case SynthQuant::Q4_K_M: return "q4_k_m";
-  }
-  return "?";
 }
 
 namespace {
@@ -187,17 +170,6 @@ void synth_vocab(const SynthPreset& p, Rng& rng, Metadata& m) {
   m.set("tokenizer.ggml.add_bos_token", MetaValue::of_bool(spm || std::string(p.pre) == "llama-bpe"));
 }
 
-// llama.cpp's rule for which layers of a Q4_K_M file get Q6_K in attn_v and ffn_down.
-bool use_more_bits(int64_t i, int64_t n) { return i < n / 8 || i >= 7 * n / 8 || (i - n / 8) % 3 == 2; }
-
-// K-quants need rows of whole 256-element super-blocks; llama.cpp falls back as here.
-GgmlType fit_row(GgmlType t, int64_t row) {
-  if (row % kQK_K == 0) return t;
-  if (t == GgmlType::Q4_K) return GgmlType::Q5_0;
-  if (t == GgmlType::Q6_K) return GgmlType::Q8_0;
-  return t;
-}
-
 struct Planned {
   std::string name;
   std::vector<int64_t> ne;
@@ -205,22 +177,10 @@ struct Planned {
   enum Init { Normal, Ones, Small, RopeFactors } init;
 };
 
-std::vector<Planned> plan_tensors(const SynthPreset& p, SynthQuant q, int64_t n_layer) {
+std::vector<Planned> plan_tensors(const SynthPreset& p, QuantMix q, int64_t n_layer) {
   const int64_t hd = p.n_embd / p.n_head, kv = hd * p.n_head_kv;
   auto matrix_type = [&](const std::string& role, int64_t layer, int64_t row) {
-    GgmlType t = GgmlType::F32;
-    switch (q) {
-      case SynthQuant::F32: t = GgmlType::F32; break;
-      case SynthQuant::F16: t = GgmlType::F16; break;
-      case SynthQuant::Q8_0: t = GgmlType::Q8_0; break;
-      case SynthQuant::Q4_0: t = role == "output" ? GgmlType::Q6_K : GgmlType::Q4_0; break;
-      case SynthQuant::Q4_K_M:
-        if (role == "output") t = GgmlType::Q6_K;
-        else if ((role == "attn_v" || role == "ffn_down") && use_more_bits(layer, n_layer)) t = GgmlType::Q6_K;
-        else t = GgmlType::Q4_K;
-        break;
-    }
-    return fit_row(t, row);
+    return mix_matrix_type(q, role, layer, n_layer, row);
   };
   std::vector<Planned> out;
   // With a tied output the embedding table is the output matrix: quantised as one.
@@ -287,28 +247,13 @@ std::vector<uint8_t> make_tensor(const Planned& t, uint64_t seed, const SynthPre
       quantize_row(t.type, x.data(), data.data() + size_t(r) * rb, row);
     }
   };
-  const int64_t threads = std::min<int64_t>(std::max(1u, std::thread::hardware_concurrency()), rows);
-  std::vector<std::thread> pool;
-  for (int64_t k = 1; k < threads; ++k) pool.emplace_back(work, rows * k / threads, rows * (k + 1) / threads);
-  work(0, rows / threads);
-  for (auto& th : pool) th.join();
+  parallel_rows(rows, work);
   return data;
-}
-
-int32_t file_type(SynthQuant q) {  // llama.cpp's LLAMA_FTYPE_MOSTLY_* numbers
-  switch (q) {
-    case SynthQuant::F32: return 0;
-    case SynthQuant::F16: return 1;
-    case SynthQuant::Q4_0: return 2;
-    case SynthQuant::Q8_0: return 7;
-    case SynthQuant::Q4_K_M: return 15;
-  }
-  return 0;
 }
 
 }  // namespace
 
-SynthResult write_synth_model(const SynthPreset& p, SynthQuant q, const std::string& path, const SynthOptions& opt) {
+SynthResult write_synth_model(const SynthPreset& p, QuantMix q, const std::string& path, const SynthOptions& opt) {
   const int64_t n_layer = opt.n_layer ? opt.n_layer : p.n_layer;
   if (n_layer < 1 || n_layer > 4096) fail("synth: ", n_layer, " layers is not a model");
   auto say = [&](const std::string& s) {
@@ -320,7 +265,7 @@ SynthResult write_synth_model(const SynthPreset& p, SynthQuant q, const std::str
   const std::string a = p.arch;
   m.set("general.architecture", MetaValue::of_string(a));
   m.set("general.name", MetaValue::of_string(std::string("pocketlm synth ") + p.name + " (random weights)"));
-  m.set("general.file_type", MetaValue::of_u32(uint32_t(file_type(q))));
+  m.set("general.file_type", MetaValue::of_u32(uint32_t(llama_file_type(q))));
   m.set("general.quantization_version", MetaValue::of_u32(2));
   if (!opt.vocab_from.empty()) {
     const ModelFile v = open_model_file(opt.vocab_from);

@@ -7,6 +7,8 @@
 #include <string>
 #include <vector>
 
+#include "quant/quant_mix.h"
+
 namespace plm {
 
 struct SynthPreset {
@@ -23,10 +25,6 @@ struct SynthPreset {
 const std::vector<SynthPreset>& synth_presets();
 const SynthPreset& find_synth_preset(const std::string& name);  // Error lists the presets
 
-// File types: the quantisation mixtures (llama.cpp's LLAMA_FTYPE_* meaning).
-enum class SynthQuant { F32, F16, Q8_0, Q4_0, Q4_K_M };
-SynthQuant synth_quant_from_name(const std::string& name);  // f32, f16, q8_0, q4_0, q4_k_m
-const char* synth_quant_name(SynthQuant q);
 
 struct SynthOptions {
   uint64_t seed = 1;
@@ -42,6 +40,6 @@ struct SynthResult {
   std::vector<std::pair<std::string, int64_t>> type_counts;  // tensors per GGML type name
 };
 
-SynthResult write_synth_model(const SynthPreset& p, SynthQuant q, const std::string& path, const SynthOptions& opt);
+SynthResult write_synth_model(const SynthPreset& p, QuantMix q, const std::string& path, const SynthOptions& opt);
 
 }  // namespace plm
