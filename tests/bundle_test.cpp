@@ -37,7 +37,7 @@ std::string compile_to(const std::string& model, const std::string& soc, const s
   const ModelFile mf = open_model_file(model);
   const Graph g = build_graph(mf);
   const std::string out = test::temp_dir() + "/" + name;
-  write_bundle(mf, g, find_soc(soc), out, /*overwrite=*/true);
+  write_bundle(mf, g, find_soc(soc), out, {/*overwrite=*/true});
   return out;
 }
 
@@ -127,7 +127,7 @@ TEST(Bundle, RefusesToOverwriteAndChecksTheCpu) {
   PLM_REQUIRE_TESTDATA(model);
   const std::string path = compile_to(model, "host", "keep.plm");
   const ModelFile mf = open_model_file(model);
-  EXPECT_THROW(write_bundle(mf, build_graph(mf), host_soc(), path, false), Error);
+  EXPECT_THROW(write_bundle(mf, build_graph(mf), host_soc(), path, {}), Error);
   // An arm64 bundle on this x86 machine (inspectable), and on arm64 CPUs with and without dotprod.
   const std::string arm = compile_to(model, "linux-arm64-dotprod", "arm.plm");
   CpuFeatures arm_cpu;

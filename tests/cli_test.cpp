@@ -159,6 +159,13 @@ TEST(Cli, CompileRunAndBenchABundle) {
   EXPECT_NE(r.err.find("kernels"), std::string::npos) << r.err;
   expect_error(pocketlm({"compile", model, "--soc", "host", "-o", out}), "already exists; pass --force");
   expect_error(pocketlm({"compile", model, "--soc", "pixel-99", "-o", out}), "unknown SoC 'pixel-99'");
+  // --emit-static checks every output before building anything, and leaves them be.
+  const std::string archive = test::temp_dir() + "/cli-static.kernels.a";
+  test::write_temp("cli-static.kernels.a", {'k'});
+  expect_error(pocketlm({"compile", model, "--soc", "host", "-o", test::temp_dir() + "/cli-static.plm", "--emit-static"}),
+               "cli-static.kernels.a: already exists; pass --force");
+  EXPECT_EQ(test::read_bytes(archive), std::vector<uint8_t>{'k'});
+  EXPECT_FALSE(std::filesystem::exists(test::temp_dir() + "/cli-static.plm"));
   expect_error(pocketlm({"compile", model, "--soc", "snapdragon-8-gen-3", "-o", out + ".2"}), "for android are not built yet");
   r = pocketlm({"inspect", out});
   EXPECT_EQ(r.exit_code, 0) << r.err;

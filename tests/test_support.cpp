@@ -58,7 +58,7 @@ std::string cached_bundle(const std::string& model, const std::string& soc) {
       if (bundle && name.rfind(prefix, 0) == 0 && e.path() != out) fs::remove(e.path(), ec);
     }
     const ModelFile mf = open_model_file(model);
-    write_bundle(mf, build_graph(mf), find_soc(soc), out.string(), /*overwrite=*/true);  // atomic rename: racing writers agree
+    write_bundle(mf, build_graph(mf), find_soc(soc), out.string(), {/*overwrite=*/true});  // atomic rename: racing writers agree
   }
   return out.string();
 }

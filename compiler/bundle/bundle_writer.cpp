@@ -1,6 +1,9 @@
 #include "bundle/bundle_writer.h"
 
+#include <cctype>
+#include <cstdio>
 #include <cstring>
+#include <filesystem>
 #include <map>
 #include <set>
 
@@ -90,8 +93,24 @@ uint64_t align(uint64_t v, uint64_t a) { return (v + a - 1) / a * a; }
 
 }  // namespace
 
-BundleStats write_bundle(const ModelFile& mf, const Graph& g, const SocProfile& soc, const std::string& out, bool overwrite,
-                         const BundleProgress& progress) {
+StaticKernelPaths static_kernel_paths(const std::string& out) {
+  const std::filesystem::path p(out);
+  std::string name = p.stem().string();
+  for (char& c : name)
+    if (!std::isalnum(static_cast<unsigned char>(c))) c = '_';
+  if (name.empty() || std::isdigit(static_cast<unsigned char>(name[0]))) name = "m" + name;
+  const std::string base = (p.parent_path() / p.stem()).string();
+  return {base + ".kernels.a", base + ".kernels.h", name};
+}
+
+BundleStats write_bundle(const ModelFile& mf, const Graph& g, const SocProfile& soc, const std::string& out, const BundleOptions& opt) {
+  const BundleProgress& progress = opt.progress;
+  const bool overwrite = opt.overwrite;
+  const StaticKernelPaths static_paths = static_kernel_paths(out);
+  if (!overwrite)  // refuse before the work, not after it
+    for (const std::string& p : opt.static_kernels ? std::vector<std::string>{out, static_paths.archive, static_paths.header}
+                                                   : std::vector<std::string>{out})
+      refuse_to_overwrite(p);
   // Every weight the graph reads, once (tied tables appear twice in the graph).
   std::vector<const Value*> weights;
   std::set<std::string> seen;
@@ -133,10 +152,30 @@ BundleStats write_bundle(const ModelFile& mf, const Graph& g, const SocProfile& 
   for (size_t i = 0; i < packed.size(); ++i)
     stored[packed[i].name] = {uint32_t(i), packed[i].format, packed[i].k, packed[i].n, packed[i].tile_rows};
   const LoweredPlan plan = lower_graph(g, stored, soc.schedule);
-  const std::vector<uint8_t> library = build_kernel_library(plan.kernels, soc, [&](size_t d, size_t t, const std::string& key) {
+  auto kernel_progress = [&](size_t d, size_t t, const std::string& key) {
     if (progress) progress("kernels", d, t, key);
-  });
+  };
+  std::vector<uint8_t> library;
+  std::string static_id;
+  StaticKernelArchive archive;
+  if (opt.static_kernels) {
+    // The id ties the archive to this bundle: the same kernels for the same target.
+    uint64_t h = 0xcbf29ce484222325ull;
+    auto mix = [&](const std::string& x) {
+      for (unsigned char c : x) h = (h ^ c) * 0x100000001b3ull;
+      h = (h ^ 0xff) * 0x100000001b3ull;
+    };
+    mix(soc.halide_target);
+    for (const KernelRequest& k : plan.kernels) mix(k.key);
+    char hex[17];
+    std::snprintf(hex, sizeof hex, "%016llx", (unsigned long long)h);
+    static_id = static_paths.name + "-" + std::string(hex, 8);
+    archive = build_static_kernel_archive(plan.kernels, soc, static_paths.name, static_id, kernel_progress);
+  } else {
+    library = build_kernel_library(plan.kernels, soc, kernel_progress);
+  }
   const uint32_t library_crc = crc32c(library.data(), library.size());
+  const std::string symbol_prefix = opt.static_kernels ? "plm_" + static_paths.name + "_k" : "plm_k";
 
   // The metadata. Its size decides where the sections start, which the metadata
   // records: build once to measure, then again with the final offsets.
@@ -163,11 +202,12 @@ BundleStats write_bundle(const ModelFile& mf, const Graph& g, const SocProfile& 
       tensors.push_back(bundle::CreateTensor(fb, fb.CreateString(p.name), p.format, p.k, p.n, p.tile_rows, &p.q, &p.s, &p.m));
     const uint64_t library_offset = align(section_offset + weights_size, kBundlePage);
     std::vector<flatbuffers::Offset<bundle::Section>> sections = {
-        bundle::CreateSection(fb, fb.CreateString("weights"), section_offset, weights_size, section_crc),
-        bundle::CreateSection(fb, fb.CreateString("kernels"), library_offset, library.size(), library_crc)};
+        bundle::CreateSection(fb, fb.CreateString("weights"), section_offset, weights_size, section_crc)};
+    if (!opt.static_kernels)
+      sections.push_back(bundle::CreateSection(fb, fb.CreateString("kernels"), library_offset, library.size(), library_crc));
     std::vector<flatbuffers::Offset<bundle::Kernel>> kernels;
     for (size_t i = 0; i < plan.kernels.size(); ++i)
-      kernels.push_back(bundle::CreateKernel(fb, fb.CreateString("plm_k" + std::to_string(i)), fb.CreateString(plan.kernels[i].key),
+      kernels.push_back(bundle::CreateKernel(fb, fb.CreateString(symbol_prefix + std::to_string(i)), fb.CreateString(plan.kernels[i].key),
                                              fb.CreateString(plan.kernels[i].spec)));
     std::vector<flatbuffers::Offset<bundle::Step>> steps;
     for (const PlanStep& st : plan.steps) {
@@ -181,7 +221,8 @@ BundleStats write_bundle(const ModelFile& mf, const Graph& g, const SocProfile& 
     auto bplan = bundle::CreatePlan(fb, fb.CreateVector(steps), fb.CreateVector(slots), plan.arena_bytes_per_token, plan.logits_slot,
                                     plan.kv_width, fb.CreateString(soc.halide_target));
     auto root = bundle::CreateBundle(fb, fb.CreateString("pocketlm 0.1.0"), fb.CreateString(mf.path), req, hparams, voc,
-                                     fb.CreateVector(tensors), fb.CreateVector(sections), fb.CreateVector(kernels), bplan);
+                                     fb.CreateVector(tensors), fb.CreateVector(sections), fb.CreateVector(kernels), bplan,
+                                     opt.static_kernels ? fb.CreateString(static_id) : 0);
     bundle::FinishBundleBuffer(fb, root);
     return std::vector<uint8_t>(fb.GetBufferPointer(), fb.GetBufferPointer() + fb.GetSize());
   };
@@ -208,10 +249,15 @@ BundleStats write_bundle(const ModelFile& mf, const Graph& g, const SocProfile& 
                         {{&h, sizeof h}, {meta.data(), meta.size()}, {pad.data(), pad.size()}, {section.data(), section.size()},
                          {pad2.data(), pad2.size()}, {library.data(), library.size()}},
                         overwrite);
+  if (opt.static_kernels) {
+    write_file_atomically(static_paths.archive, {{archive.archive.data(), archive.archive.size()}}, overwrite);
+    write_file_atomically(static_paths.header, {{archive.header.data(), archive.header.size()}}, overwrite);
+  }
   BundleStats st;
+  st.static_library_id = static_id;
   st.file_bytes = h.file_size;
   st.weight_bytes = weights_size;
-  st.kernel_bytes = library.size();
+  st.kernel_bytes = opt.static_kernels ? archive.archive.size() : library.size();
   st.arena_bytes_per_token = plan.arena_bytes_per_token;
   st.tensors = packed.size();
   st.kernels = plan.kernels.size();

@@ -14,7 +14,7 @@
 namespace plm {
 
 const char kCompileHelp[] =
-    "usage: pocketlm compile MODEL --soc NAME -o OUT.plm [--quant Q] [--force] [--tokenizer FILE]\n"
+    "usage: pocketlm compile MODEL --soc NAME -o OUT.plm [--quant Q] [--emit-static] [--force] [--tokenizer FILE]\n"
     "\n"
     "Writes a bundle for one SoC: the model's hyperparameters and vocabulary, every\n"
     "weight repacked into the layout of that SoC's kernels (docs/weight-layouts.md),\n"
@@ -32,7 +32,12 @@ const char kCompileHelp[] =
     "                    q4_k_m keep the output matrix in Q6_K; q4_k_m also gives Q6_K to\n"
     "                    some attn_v/ffn_down layers). Norms and biases stay F32. A matrix\n"
     "                    that is already quantised to another type is an error.\n"
-    "  --force           overwrite OUT\n"
+    "  --emit-static     do not put the kernels in the bundle: write them as a static\n"
+    "                    archive OUT-STEM.kernels.a with a header OUT-STEM.kernels.h, for\n"
+    "                    apps on platforms that forbid loading code. The app links the\n"
+    "                    archive and calls plm_register_kernels(plm_kernels_STEM()) before\n"
+    "                    plm_model_open(); the bundle names the archive it needs.\n"
+    "  --force           overwrite OUT (and the .kernels.a/.h with --emit-static)\n"
     "  --tokenizer FILE  a Hugging Face tokenizer.json replacing the model's vocabulary,\n"
     "                    or a llama2.c tokenizer.bin (llama2.c checkpoints)\n"
     "\n"
@@ -40,7 +45,7 @@ const char kCompileHelp[] =
     "         pocketlm compile ../shared/testdata/models/synth-llama-F16.gguf --soc host --quant q8_0 -o synth-q8.plm\n";
 
 int run_compile(const std::vector<std::string>& argv) {
-  Args a("compile", argv, {"--soc", "-o", "--output", "--tokenizer", "--quant"}, {"--force"});
+  Args a("compile", argv, {"--soc", "-o", "--output", "--tokenizer", "--quant"}, {"--force", "--emit-static"});
   a.expect_positionals(1, "pocketlm compile MODEL --soc NAME -o OUT.plm");
   const std::string model = a.positional(0, "MODEL");
   const SocProfile soc = find_soc(a.required("--soc", "NAME (see pocketlm socs)"));
@@ -61,16 +66,26 @@ int run_compile(const std::vector<std::string>& argv) {
   const Graph g = build_graph(mf);
   std::fprintf(stderr, "pocketlm compile: %s (%s, %lld layers, %s) for %s (%s kernels)\n", model.c_str(), g.hp.arch.c_str(),
                (long long)g.hp.n_layer, mf.format.c_str(), soc.name.c_str(), schedule_class_name(soc.schedule));
-  const BundleStats st = write_bundle(mf, g, soc, out, a.has("--force"), [](const char* stage, size_t done, size_t total, const std::string& item) {
+  BundleOptions opt;
+  opt.overwrite = a.has("--force");
+  opt.static_kernels = a.has("--emit-static");
+  opt.progress = [](const char* stage, size_t done, size_t total, const std::string& item) {
     std::fprintf(stderr, "\r  %s %zu/%zu %-60.60s", stage, done, total, item.c_str());
     if (done == total) std::fprintf(stderr, "\n");
-  });
+  };
+  const BundleStats st = write_bundle(mf, g, soc, out, opt);
   const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   std::fprintf(stderr, "pocketlm compile: wrote %s in %.1f s: %.2f MiB (%zu tensors, %.2f MiB of weights; %zu kernels, %.0f KiB;"
                " %zu steps)\n  activation arena %.1f KiB per token of batch, KV cache %.1f KiB per token of context\n",
                out.c_str(), secs, double(st.file_bytes) / (1 << 20), st.tensors, double(st.weight_bytes) / (1 << 20), st.kernels,
                double(st.kernel_bytes) / 1024, st.steps, double(st.arena_bytes_per_token) / 1024,
                double(g.hp.n_layer * g.hp.n_head_kv * g.hp.head_dim * 2 * 2) / 1024);
+  if (opt.static_kernels) {
+    const StaticKernelPaths sp = static_kernel_paths(out);
+    std::fprintf(stderr, "  kernels linked statically (library %s): %s and %s\n  link the archive into the app and call "
+                 "plm_register_kernels(plm_kernels_%s()) before plm_model_open()\n",
+                 st.static_library_id.c_str(), sp.archive.c_str(), sp.header.c_str(), sp.name.c_str());
+  }
   std::fprintf(stderr, "  roofline decode estimate for %s: %.0f tok/s (%.0f GB/s / %.1f MiB of weights per token)\n", soc.name.c_str(),
                soc.dram_gbps * 1e9 / double(st.weight_bytes), soc.dram_gbps, double(st.weight_bytes) / (1 << 20));
   return 0;

@@ -57,6 +57,8 @@ static int inspect_bundle(const std::string& path, bool tensors) {
   for (const auto* s : *m.sections())
     std::printf("section:  %-8s at %llu, %s, crc32c %08x\n", s->name()->c_str(), (unsigned long long)s->offset(),
                 human_bytes(s->size()).c_str(), s->crc32());
+  if (m.static_kernels())
+    std::printf("kernels:  linked statically into the app (library %s, from `compile --emit-static`)\n", m.static_kernels()->c_str());
   std::printf("this CPU: %s\n", why.empty() ? "has every feature the kernels need" : why.c_str());
   if (m.plan() && m.kernels())
     std::printf("plan:     %u steps, %u kernels, arena %.1f KiB per token of batch\n", m.plan()->steps()->size(), m.kernels()->size(),

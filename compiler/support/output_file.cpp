@@ -10,9 +10,13 @@
 
 namespace plm {
 
-void write_file_atomically(const std::string& path, const ByteChunks& chunks, bool overwrite) {
+void refuse_to_overwrite(const std::string& path) {
   struct stat st {};
-  if (!overwrite && ::stat(path.c_str(), &st) == 0) fail(path, ": already exists; pass --force to overwrite it");
+  if (::stat(path.c_str(), &st) == 0) fail(path, ": already exists; pass --force to overwrite it");
+}
+
+void write_file_atomically(const std::string& path, const ByteChunks& chunks, bool overwrite) {
+  if (!overwrite) refuse_to_overwrite(path);
   const std::string tmp = path + ".tmp." + std::to_string(::getpid());
   std::FILE* f = std::fopen(tmp.c_str(), "wb");
   if (!f) fail(path, ": cannot create: ", std::strerror(errno));

@@ -9,6 +9,8 @@
 namespace plm {
 
 using ByteChunks = std::vector<std::pair<const void*, size_t>>;
+// Throws Error naming the path if it exists (checks outputs before long work).
+void refuse_to_overwrite(const std::string& path);
 // Throws Error naming the path (exists without overwrite, cannot create, disk full).
 void write_file_atomically(const std::string& path, const ByteChunks& chunks, bool overwrite);
 

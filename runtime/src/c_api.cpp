@@ -11,6 +11,7 @@
 
 #include "error.h"
 #include "generation.h"
+#include "kernel_registry.h"
 #include "session.h"
 
 struct plm_model {
@@ -61,6 +62,15 @@ plm_status guarded(F&& f) {
 extern "C" {
 
 const char* plm_last_error(void) { return t_error.c_str(); }
+
+plm_status plm_register_kernels(const plm_kernel_registry* registry) {
+  PLM_REQUIRE(registry && registry->library_id && registry->kernels && registry->set_parallel_handler && registry->n_kernels >= 0,
+              "plm_register_kernels: null or incomplete registry");
+  return guarded([&] {
+    plm::register_static_kernels(registry);
+    return PLM_OK;
+  });
+}
 
 plm_status plm_model_open(const char* path, plm_model** out) {
   PLM_REQUIRE(path && out, "plm_model_open: null path or output");

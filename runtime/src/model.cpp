@@ -8,27 +8,21 @@
 #include <cstring>
 
 #include "error.h"
+#include "kernel_registry.h"
 #include "thread_pool.h"
 
 namespace plm {
 
-std::shared_ptr<Model> Model::open(const std::string& path) {
-  std::shared_ptr<Model> m(new Model());
-  m->bundle_ = Bundle::open(path);
-  const bundle::Bundle& meta = m->bundle_->meta();
-  if (!meta.plan() || !meta.kernels() || !meta.plan()->steps() || !meta.plan()->slots())
-    fail(path, ": the bundle has no execution plan (written by an older pocketlm?): recompile it");
-  const bundle::Section* lib = nullptr;
-  for (const auto* s : *meta.sections())
-    if (s->name() && s->name()->str() == "kernels") lib = s;
-  if (!lib) fail(path, ": the bundle has no kernels section");
+namespace {
 
-  // glibc loads shared objects from files only: copy the library into an anonymous one.
+// glibc loads shared objects from files only: the library is copied into an
+// anonymous one (memfd) and opened from there.
+void* load_embedded_library(const Bundle& b, const bundle::Section& lib, const std::string& path) {
   const int fd = memfd_create("pocketlm-kernels", MFD_CLOEXEC);
   if (fd < 0) fail(path, ": memfd_create failed: ", std::strerror(errno));
-  const uint8_t* bytes = reinterpret_cast<const uint8_t*>(m->bundle_->data()) + lib->offset();
-  for (uint64_t done = 0; done < lib->size();) {
-    const ssize_t w = ::write(fd, bytes + done, size_t(lib->size() - done));
+  const uint8_t* bytes = reinterpret_cast<const uint8_t*>(b.data()) + lib.offset();
+  for (uint64_t done = 0; done < lib.size();) {
+    const ssize_t w = ::write(fd, bytes + done, size_t(lib.size() - done));
     if (w <= 0) {
       ::close(fd);
       fail(path, ": cannot stage the kernel library: ", std::strerror(errno));
@@ -36,16 +30,48 @@ std::shared_ptr<Model> Model::open(const std::string& path) {
     done += uint64_t(w);
   }
   const std::string fd_path = "/proc/self/fd/" + std::to_string(fd);
-  m->library_ = dlopen(fd_path.c_str(), RTLD_NOW | RTLD_LOCAL);
+  void* handle = dlopen(fd_path.c_str(), RTLD_NOW | RTLD_LOCAL);
   ::close(fd);
-  if (!m->library_) fail(path, ": cannot load the kernel library: ", dlerror());
-  auto* table = reinterpret_cast<int (*const*)(void**)>(dlsym(m->library_, "plm_kernel_table"));
-  auto* count = reinterpret_cast<const int*>(dlsym(m->library_, "plm_kernel_count"));
-  m->set_custom_do_par_for_ = reinterpret_cast<decltype(m->set_custom_do_par_for_)>(dlsym(m->library_, "halide_set_custom_do_par_for"));
-  if (!table || !count || !m->set_custom_do_par_for_) fail(path, ": the kernel library lacks its kernel table");
-  if (*count != int(meta.kernels()->size()))
-    fail(path, ": the kernel library has ", *count, " kernels but the plan names ", meta.kernels()->size());
-  for (int i = 0; i < *count; ++i) {
+  if (!handle) fail(path, ": cannot load the kernel library: ", dlerror());
+  return handle;
+}
+
+}  // namespace
+
+std::shared_ptr<Model> Model::open(const std::string& path) {
+  std::shared_ptr<Model> m(new Model());
+  m->bundle_ = Bundle::open(path);
+  const bundle::Bundle& meta = m->bundle_->meta();
+  if (!meta.plan() || !meta.kernels() || !meta.plan()->steps() || !meta.plan()->slots())
+    fail(path, ": the bundle has no execution plan (written by an older pocketlm?): recompile it");
+  int (*const* table)(void**) = nullptr;
+  int count = 0;
+  if (meta.static_kernels()) {
+    // Kernels linked into the app: the registry it handed to plm_register_kernels.
+    const std::string id = meta.static_kernels()->str();
+    const plm_kernel_registry* r = find_static_kernels(id);
+    if (!r)
+      fail(path, ": its kernels are linked statically (library ", id, ", `compile --emit-static`) and this program has not "
+                 "registered them (registered: ", registered_static_kernel_ids(), "): link its .kernels.a and call "
+                 "plm_register_kernels(plm_kernels_", id.substr(0, id.rfind('-')), "()) before opening it");
+    table = r->kernels;
+    count = r->n_kernels;
+    m->set_custom_do_par_for_ = reinterpret_cast<decltype(m->set_custom_do_par_for_)>(r->set_parallel_handler);
+  } else {
+    const bundle::Section* lib = nullptr;
+    for (const auto* s : *meta.sections())
+      if (s->name() && s->name()->str() == "kernels") lib = s;
+    if (!lib) fail(path, ": the bundle has no kernels section");
+    m->library_ = load_embedded_library(*m->bundle_, *lib, path);
+    table = reinterpret_cast<int (*const*)(void**)>(dlsym(m->library_, "plm_kernel_table"));
+    auto* n = reinterpret_cast<const int*>(dlsym(m->library_, "plm_kernel_count"));
+    m->set_custom_do_par_for_ = reinterpret_cast<decltype(m->set_custom_do_par_for_)>(dlsym(m->library_, "halide_set_custom_do_par_for"));
+    if (!table || !n || !m->set_custom_do_par_for_) fail(path, ": the kernel library lacks its kernel table");
+    count = *n;
+  }
+  if (count != int(meta.kernels()->size()))
+    fail(path, ": the kernel library has ", count, " kernels but the plan names ", meta.kernels()->size());
+  for (int i = 0; i < count; ++i) {
     const bundle::Kernel* k = meta.kernels()->Get(uint32_t(i));
     if (!k->spec()) fail(path, ": kernel ", i, " has no argument spec");
     try {

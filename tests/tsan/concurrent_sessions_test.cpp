@@ -14,7 +14,7 @@
 
 namespace {
 
-const char* const kBundle = PLM_TSAN_BUNDLE;  // written by the tsan.CompileBundle fixture
+const char* const kBundle = PLM_TSAN_BUNDLE;  // written by the fixture.CompileHostBundle test
 
 struct Outcome {
   std::vector<float> logits;  // after each prompt token, decoded one at a time

@@ -29,6 +29,21 @@ typedef struct plm_session plm_session;
 /* The message of the calling thread's last error ("" if none). */
 const char* plm_last_error(void);
 
+/* Kernels linked into the app, for platforms that forbid loading code (iOS):
+ * `pocketlm compile --emit-static -o NAME.plm` writes a code-free NAME.plm plus
+ * NAME.kernels.a and NAME.kernels.h. Link the archive, then register its kernels
+ * once, before opening the bundle:  plm_register_kernels(plm_kernels_NAME());
+ * The bundle names the library id it needs; opening it without the matching
+ * registry fails with PLM_ERROR_BAD_BUNDLE naming the id. */
+typedef int (*plm_kernel_fn)(void** args);
+typedef struct plm_kernel_registry {
+  const char* library_id;              /* "NAME-HASH", as the bundle records it */
+  int32_t n_kernels;
+  const plm_kernel_fn* kernels;        /* in the bundle's plan order */
+  void (*set_parallel_handler)(void);  /* the archive's halide_set_custom_do_par_for */
+} plm_kernel_registry;
+plm_status plm_register_kernels(const plm_kernel_registry* registry);
+
 plm_status plm_model_open(const char* path, plm_model** out);
 void plm_model_close(plm_model* model); /* after every session of it is freed */
 int32_t plm_model_n_vocab(const plm_model* model);
