@@ -1,6 +1,7 @@
 // Bundles compiled on this x86 machine for other SoC classes and executed by the
-// runtime built for them: arm64 (dotprod and baseline NEON) under qemu-aarch64 with a
-// CPU model of exactly those features, and x86 AVX2 natively. Logits against
+// runtime built for them: arm64 (i8mm, dotprod and baseline NEON) under qemu-aarch64
+// with a CPU model that has those features (qemu's `max` for i8mm; cortex-a76 has
+// dotprod but no i8mm), and x86 AVX2 natively. Logits against
 // llama.cpp's reference dumps with the foundation's tolerances.
 #include <cmath>
 
@@ -65,7 +66,8 @@ TEST_P(CrossRuntime, LogitsMatchLlamaCpp) {
 
 std::vector<Case> cases() {
   std::vector<Case> v;
-  for (Target t : {Target{"linux-arm64-dotprod", "cortex-a76"}, Target{"linux-arm64-neon", "cortex-a53"}, Target{"x86-64-avx2", nullptr}}) {
+  for (Target t : {Target{"linux-arm64-i8mm", "max"}, Target{"linux-arm64-dotprod", "cortex-a76"}, Target{"linux-arm64-neon", "cortex-a53"},
+                   Target{"x86-64-avx2", nullptr}}) {
     v.push_back({t, "aidreams260K-F32.gguf", "aidreams260K-F32", 0.9999, 0.9});
     v.push_back({t, "synth-llama-F16.gguf", "synth-llama-F16", 0.999, 0.9});
     v.push_back({t, "synth-llama-Q8_0.gguf", "synth-llama-Q8_0", 0.999, 0.9});

@@ -252,6 +252,7 @@ TEST(KernelInstructions, EachClassUsesItsDotProductInstruction) {
       {"x86-avx2", "x86_64", "objdump", {"vpmaddwd", "ymm"}},
       {"arm64-neon", "arm64", "aarch64-linux-gnu-objdump", {"smull", "saddlp"}},  // widening multiply, pairwise add
       {"arm64-dotprod", "arm64", "aarch64-linux-gnu-objdump", {"sdot"}},
+      {"arm64-i8mm", "arm64", "aarch64-linux-gnu-objdump", {}},  // sdot, or the smmla micro-kernel: below
   };
   for (const Want& w : wants)
     for (const char* wt : {"q8_0", "q4_0", "q4_k", "q5_k", "q6_k"}) {
@@ -260,11 +261,26 @@ TEST(KernelInstructions, EachClassUsesItsDotProductInstruction) {
       const test::RunResult r = test::run_command({"/usr/bin/" + std::string(w.objdump), "-d", lib});
       ASSERT_EQ(r.exit_code, 0) << lib << ": " << r.err;
       for (const char* m : w.must) EXPECT_NE(r.out.find(m), std::string::npos) << lib << " has no " << m;
+      if (std::string(w.cls) == "arm64-i8mm") {
+        // Q8_0/Q4_0 prefill calls the smmla micro-kernel; everything else is sdot code.
+        const bool micro = std::string(form) == "prefill" && (std::string(wt) == "q8_0" || std::string(wt) == "q4_0");
+        EXPECT_NE(r.out.find(micro ? "plm_i8mm_prefill_tile" : "sdot"), std::string::npos) << lib;
+      }
       if (std::string(w.cls) == "arm64-neon") {
         EXPECT_EQ(r.out.find("sdot"), std::string::npos) << "ARMv8.0 code must not use sdot";
       }
       }
     }
+}
+
+// The micro-kernel's inner loop is smmla on 2x8 operands, not a scalar loop.
+TEST(KernelInstructions, I8mmMicroKernelUsesSmmla) {
+  const std::string obj = std::string(PLM_RUNNER_DIR) + "/plm_i8mm_microkernel_arm64.o";
+  const test::RunResult r = test::run_command({"/usr/bin/aarch64-linux-gnu-objdump", "-d", obj});
+  ASSERT_EQ(r.exit_code, 0) << obj << ": " << r.err;
+  size_t n = 0;
+  for (size_t at = r.out.find("smmla"); at != std::string::npos; at = r.out.find("smmla", at + 1)) ++n;
+  EXPECT_GE(n, 4u) << r.out;
 }
 
 }  // namespace

@@ -5,11 +5,12 @@
 
 namespace plm::test {
 
-const ClassInfo kClasses[4] = {
+const ClassInfo kClasses[5] = {
     {"x86-avx512-vnni", "x86_64", nullptr},
     {"x86-avx2", "x86_64", nullptr},
     {"arm64-neon", "arm64", "cortex-a53"},
     {"arm64-dotprod", "arm64", "cortex-a76"},
+    {"arm64-i8mm", "arm64", "max"},  // qemu's max CPU has i8mm (and dotprod, fp16)
 };
 
 std::string id_of(const std::string& cls) {

@@ -15,7 +15,7 @@ struct ClassInfo {
   const char* arch;      // runner
   const char* qemu_cpu;  // nullptr: run natively
 };
-extern const ClassInfo kClasses[4];
+extern const ClassInfo kClasses[5];
 inline void PrintTo(const ClassInfo& c, std::ostream* os) { *os << c.name; }
 
 std::string id_of(const std::string& cls);  // "x86-avx2" -> "x86_avx2"

@@ -118,6 +118,15 @@ std::string build_halide_runtime(const SocProfile& soc, const fs::path& dir) {
   return (dir / "plm_halide_runtime.a").string();
 }
 
+// Objects every kernel library of this class needs besides its Halide kernels: the
+// arm64-i8mm smmla micro-kernel (schedules/matmul/i8mm_microkernel.h).
+std::vector<std::string> extra_objects(const SocProfile& soc) {
+  if (soc.schedule != ScheduleClass::Arm64I8mm) return {};
+  const fs::path o = tools_dir() / "plm_i8mm_microkernel_arm64.o";
+  if (!fs::exists(o)) fail("the i8mm micro-kernel ", o.string(), " is missing (it is built with pocketlm)");
+  return {o.string()};
+}
+
 std::string c_compiler(const SocProfile& soc) { return is_arm64(soc.schedule) ? "aarch64-linux-gnu-gcc" : "cc"; }
 
 void check_os(const SocProfile& soc) {
@@ -151,7 +160,9 @@ std::vector<uint8_t> build_kernel_library(const std::vector<KernelRequest>& kern
   std::vector<std::string> link = {c_compiler(soc), "-shared", "-fPIC", "-O2", "-o", so.string(), (tmp.path / "registry.c").string(),
                                    "-Wl,--whole-archive"};
   link.insert(link.end(), archives.begin(), archives.end());
-  for (std::string x : {std::string("-Wl,--no-whole-archive"), runtime, std::string("-Wl,-Bsymbolic"), std::string("-lpthread"),
+  link.push_back("-Wl,--no-whole-archive");
+  for (const std::string& o : extra_objects(soc)) link.push_back(o);
+  for (std::string x : {runtime, std::string("-Wl,-Bsymbolic"), std::string("-lpthread"),
                         std::string("-ldl"), std::string("-lm")})
     link.push_back(x);
   run(link, tmp.path / "link.log");
@@ -191,6 +202,7 @@ StaticKernelArchive build_static_kernel_archive(const std::vector<KernelRequest>
   std::ofstream mri(tmp.path / "archive.mri");
   mri << "CREATE " << out.string() << "\n";
   for (const std::string& a : archives) mri << "ADDLIB " << a << "\n";
+  for (const std::string& o : extra_objects(soc)) mri << "ADDMOD " << o << "\n";
   mri << "ADDLIB " << runtime << "\nADDMOD " << obj << "\nSAVE\nEND\n";
   mri.close();
   const std::string ar = is_arm64(soc.schedule) ? "aarch64-linux-gnu-ar" : "ar";

@@ -112,11 +112,21 @@ class MatMul : public Generator<MatMul> {
     if (wm) block -= f32(xsum(rb, t)) * (*wm)(lane, rb, tile);
     acc(lane, tile, t) = 0.0f;
     acc(lane, tile, t) += xdv * block;
-    Expr y = acc(o % R, o / R, t);
+    // arm64-i8mm prefill of Q8_0/Q4_0: the same values from the smmla micro-kernel
+    // (schedules/matmul/i8mm_microkernel.h), which Halide 14 cannot emit itself.
+    const bool i8mm = cls == plm::ScheduleClass::Arm64I8mm && prefill && (wt == "q8_0" || wt == "q4_0");
+    Func tiles_acc = acc;
+    if (i8mm) {
+      tiles_acc = Func("i8mm_acc");
+      tiles_acc.define_extern("plm_i8mm_prefill_tile", {w, wd, xq, xd, xs, Expr(int(k)), Expr(nibbles ? 1 : 0)}, Float(32),
+                              {lane, tile, t}, NameMangling::C);
+    }
+    Expr y = tiles_acc(o % R, o / R, t);
     out(o, t) = bias ? y + (*bias)(o) : y;
 
     // --- the schedule for this class ---
-    schedule_matmul(cls, R, prefill);
+    if (i8mm) schedule_i8mm(tiles_acc, R);
+    else schedule_matmul(cls, R, prefill);
 
     // Static shapes: strides fold into constants and the entry check validates buffers.
     w.dim(0).set_bounds(0, 4).dim(1).set_bounds(0, R).set_stride(4);
@@ -142,6 +152,23 @@ class MatMul : public Generator<MatMul> {
   Var lane{"lane"}, tile{"tile"}, b{"b"}, t{"t"}, o{"o"}, oo{"oo"}, oi{"oi"};
   Func dot{"dot"}, acc{"acc"};
   RDom r, rb;
+
+  // The micro-kernel computes one row tile for each block of 4 tokens.
+  void schedule_i8mm(Func tiles_acc, int R) {
+    Var to("to"), ti("ti");
+    const TailStrategy tail = int(n) % R == 0 ? TailStrategy::RoundUp : TailStrategy::GuardWithIf;
+    out.split(o, oo, oi, R, tail).split(t, to, ti, plm::kPrefillTokenBlock, TailStrategy::RoundUp).reorder(oi, ti, to, oo);
+    out.vectorize(oi, 4).unroll(ti);
+    // A fixed 16 x 1 x 4 block: stack storage, not a heap allocation per call.
+    tiles_acc.compute_at(out, to).bound_storage(lane, R).bound_storage(tile, 1).bound_storage(t, plm::kPrefillTokenBlock);
+    const int tiles = (int(n) + R - 1) / R;
+    if (tiles >= 16) {
+      Var ooo("ooo"), ooi("ooi");
+      out.split(oo, ooo, ooi, 4, TailStrategy::GuardWithIf).parallel(ooo);
+    } else if (tiles >= 4) {
+      out.parallel(oo);
+    }
+  }
 
   // One row tile per iteration of the parallel loop. Decode: one token at a time, the
   // R lanes give R/16 (x86) or R/4 (arm64) independent dot chains. Prefill: blocks of
