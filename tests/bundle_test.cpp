@@ -31,13 +31,22 @@ TEST(Crc32c, KnownVectorsAndBothImplementations) {
   EXPECT_EQ(crc32c(v.data(), v.size()), crc32c_portable(v.data(), v.size()));
   // Incremental: crc(a + b) = crc(b, crc(a)).
   EXPECT_EQ(crc32c(v.data() + 1000, v.size() - 1000, crc32c(v.data(), 1000)), crc32c(v.data(), v.size()));
+  // Interleaved streams and threads (joined by shifting CRCs over zeros) at lengths
+  // around their cut points, with odd tails.
+  std::vector<uint8_t> big((size_t(17) << 20) + 13);
+  for (auto& b : big) b = uint8_t(rng());
+  for (size_t n : {size_t(3 * 4096 - 1), size_t(3 * 4096), size_t(3 * 4096 + 7), size_t(1) << 20, size_t(16) << 20, big.size()}) {
+    const uint32_t want = crc32c_portable(big.data(), n);
+    EXPECT_EQ(crc32c(big.data(), n), want) << n;
+    for (int threads : {1, 2, 3, 4}) EXPECT_EQ(crc32c_parallel(big.data(), n, threads), want) << n << " bytes, " << threads << " threads";
+  }
 }
 
 std::string compile_to(const std::string& model, const std::string& soc, const std::string& name) {
   const ModelFile mf = open_model_file(model);
   const Graph g = build_graph(mf);
   const std::string out = test::temp_dir() + "/" + name;
-  write_bundle(mf, g, find_soc(soc), out, {/*overwrite=*/true});
+  write_bundle(mf, g, find_soc(soc), out, BundleOptions::overwriting());
   return out;
 }
 
@@ -127,7 +136,7 @@ TEST(Bundle, RefusesToOverwriteAndChecksTheCpu) {
   PLM_REQUIRE_TESTDATA(model);
   const std::string path = compile_to(model, "host", "keep.plm");
   const ModelFile mf = open_model_file(model);
-  EXPECT_THROW(write_bundle(mf, build_graph(mf), host_soc(), path, {}), Error);
+  EXPECT_THROW(write_bundle(mf, build_graph(mf), host_soc(), path, BundleOptions()), Error);
   // An arm64 bundle on this x86 machine (inspectable), and on arm64 CPUs with and without dotprod.
   const std::string arm = compile_to(model, "linux-arm64-dotprod", "arm.plm");
   CpuFeatures arm_cpu;

@@ -90,7 +90,7 @@ TEST(Synth, CompiledBundlesMatchTheReferenceExecutor) {
     const ModelFile mf = open_model_file(model);
     const Graph g = build_graph(mf);
     const std::string bundle = model + ".plm";
-    write_bundle(mf, g, host_soc(), bundle, {true});
+    write_bundle(mf, g, host_soc(), bundle, BundleOptions::overwriting());
     const std::vector<int32_t> prompt = {1, 300, 1200, 4096, 17, 9999, 42, 31000};
     const std::vector<float> exact = ReferenceExecutor(g).eval(prompt);
     Session s(Model::open(bundle), 64, 16, 2);

@@ -30,12 +30,22 @@ bool have_testdata(const std::string& path) {
 }
 
 std::string temp_dir() {
-  static std::string dir = [] {
-    std::string tmpl = (std::filesystem::temp_directory_path() / "pocketlm-test-XXXXXX").string();
-    if (!mkdtemp(tmpl.data())) std::abort();
-    return tmpl;
-  }();
-  return dir;
+  // Removed when the test binary exits (ctest runs each test case in its own process,
+  // hundreds per run: left behind, their files filled the disk).
+  struct TempDir {
+    std::string path;
+    TempDir() {
+      std::string tmpl = (std::filesystem::temp_directory_path() / "pocketlm-test-XXXXXX").string();
+      if (!mkdtemp(tmpl.data())) std::abort();
+      path = tmpl;
+    }
+    ~TempDir() {
+      std::error_code ec;
+      std::filesystem::remove_all(path, ec);
+    }
+  };
+  static const TempDir dir;
+  return dir.path;
 }
 
 std::string cached_bundle(const std::string& model, const std::string& soc) {
@@ -58,7 +68,7 @@ std::string cached_bundle(const std::string& model, const std::string& soc) {
       if (bundle && name.rfind(prefix, 0) == 0 && e.path() != out) fs::remove(e.path(), ec);
     }
     const ModelFile mf = open_model_file(model);
-    write_bundle(mf, build_graph(mf), find_soc(soc), out.string(), {/*overwrite=*/true});  // atomic rename: racing writers agree
+    write_bundle(mf, build_graph(mf), find_soc(soc), out.string(), BundleOptions::overwriting());  // atomic rename: racing writers agree
   }
   return out.string();
 }

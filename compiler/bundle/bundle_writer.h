@@ -29,6 +29,12 @@ struct BundleOptions {
   // instead of into the bundle; see kernels/kernel_library.h.
   bool static_kernels = false;
   BundleProgress progress;
+
+  static BundleOptions overwriting() {
+    BundleOptions o;
+    o.overwrite = true;
+    return o;
+  }
 };
 
 // The static archive and header written beside `out` with static_kernels, and the

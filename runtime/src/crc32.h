@@ -7,6 +7,8 @@
 namespace plm {
 
 uint32_t crc32c(const void* data, size_t n, uint32_t crc = 0);
+// The same checksum of a large buffer, split across up to `threads` threads.
+uint32_t crc32c_parallel(const void* data, size_t n, int threads, uint32_t crc = 0);
 // The table implementation alone (what CPUs without CRC instructions run).
 uint32_t crc32c_portable(const void* data, size_t n, uint32_t crc = 0);
 

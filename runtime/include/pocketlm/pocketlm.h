@@ -12,6 +12,10 @@
 #ifdef __cplusplus
 extern "C" {
 #endif
+/* The API stays visible when the runtime is built with hidden symbols (libpocketlm.so). */
+#if defined(__GNUC__)
+#pragma GCC visibility push(default)
+#endif
 
 typedef enum plm_status {
   PLM_OK = 0,
@@ -86,6 +90,9 @@ typedef int (*plm_text_callback)(const char* text, size_t len, void* user);
 plm_status plm_generate(plm_session* session, const char* prompt, const plm_sampling* sampling, int32_t max_tokens, const char* stop,
                         plm_text_callback on_text, void* user, int32_t* n_generated);
 
+#if defined(__GNUC__)
+#pragma GCC visibility pop
+#endif
 #ifdef __cplusplus
 }
 #endif
