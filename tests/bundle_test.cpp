@@ -15,6 +15,7 @@
 #include "layout/matmul_layout.h"
 #include "models/model_graph.h"
 #include "gguf_builder.h"
+#include "session.h"
 #include "test_support.h"
 
 namespace plm {
@@ -169,6 +170,7 @@ struct BadBundle {
   std::string name;
   std::vector<uint8_t> bytes;
   std::string expect;
+  bool at_first_decode = false;  // weights are verified before their first use, not at open
 };
 void PrintTo(const BadBundle& b, std::ostream* os) { *os << b.name; }
 
@@ -238,8 +240,14 @@ std::vector<BadBundle> corpus() {
   // A bit flip in every part of the metadata and of the weights section.
   for (uint64_t at : {h.meta_offset + 4, h.meta_offset + h.meta_size / 3, h.meta_offset + h.meta_size - 1})
     patched("meta_bitflip_" + std::to_string(at), "metadata checksum mismatch", [at](auto& b) { b[size_t(at)] ^= 0x04; });
-  for (uint64_t at : {sec, sec + sec_size / 2, sec + sec_size - 1})
+  for (uint64_t at : {sec, sec + sec_size / 2, sec + sec_size - 1}) {
     patched("weights_bitflip_" + std::to_string(at), "'weights' checksum mismatch", [at](auto& b) { b[size_t(at)] ^= 0x80; });
+    c.back().at_first_decode = true;
+  }
+  // ... and of the kernel library (code: checked before it is loaded).
+  const auto* ks = m->sections()->Get(1);
+  for (uint64_t at : {ks->offset(), ks->offset() + ks->size() / 2, ks->offset() + ks->size() - 1})
+    patched("kernels_bitflip_" + std::to_string(at), "'kernels' checksum mismatch", [at](auto& b) { b[size_t(at)] ^= 0x01; });
   // Behind a valid checksum: garbage metadata, and well-formed metadata that lies.
   patched("meta_garbage", "flatbuffer verification", [&](auto& b) {
     for (uint64_t i = 8; i < h.meta_size; ++i) b[size_t(h.meta_offset + i)] = uint8_t(i * 131);
@@ -300,13 +308,27 @@ class HostileBundle : public ::testing::TestWithParam<BadBundle> {};
 TEST_P(HostileBundle, ClearErrorNotACrash) {
   const BadBundle& b = GetParam();
   const std::string path = test::write_temp(b.name + ".plm", b.bytes);
+  std::string message;
   try {
-    Model::open(path);
-    FAIL() << b.name << " was accepted";
+    auto m = Model::open(path);
+    if (!b.at_first_decode) FAIL() << b.name << " was accepted";
+    // The weights are checked before their first use: every decode refuses them.
+    Session s(m, 16, 4, 1);
+    for (int attempt = 0; attempt < 2; ++attempt) {
+      try {
+        s.decode({1});
+        ADD_FAILURE() << b.name << ": decoded corrupted weights";
+      } catch (const Error& e) {
+        message = e.what();
+      }
+    }
+    EXPECT_THROW(Bundle::open(path, &host_cpu_features(), Bundle::WeightsCheck::AtOpen), Error);
   } catch (const Error& e) {
-    EXPECT_NE(std::string(e.what()).find(b.expect), std::string::npos) << b.name << ": " << e.what();
-    EXPECT_NE(std::string(e.what()).find(path), std::string::npos) << "does not name the file: " << e.what();
+    message = e.what();
+    EXPECT_FALSE(b.at_first_decode) << b.name << " was refused at open: " << message;
   }
+  EXPECT_NE(message.find(b.expect), std::string::npos) << b.name << ": " << message;
+  EXPECT_NE(message.find(path), std::string::npos) << "does not name the file: " << message;
   // The CLI: run opens and checks the whole model for this CPU.
   const test::RunResult r = test::run_command({test::pocketlm_binary(), "run", path, "-p", "x", "-n", "1"});
   EXPECT_EQ(r.exit_code, 1) << b.name << ": " << r.err;

@@ -39,7 +39,7 @@ static std::string human_bytes(uint64_t b) {
 }
 
 static int inspect_bundle(const std::string& path, bool tensors) {
-  const auto b = Bundle::open(path, nullptr);  // may be for another SoC
+  const auto b = Bundle::open(path, nullptr, Bundle::WeightsCheck::AtOpen);  // may be for another SoC
   const std::string why = b->cannot_run_on(host_cpu_features());
   const bundle::Bundle& m = b->meta();
   const auto& req = *m.requirements();

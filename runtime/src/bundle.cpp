@@ -1,7 +1,5 @@
 #include "bundle.h"
 
-#include <sys/mman.h>
-
 #include <algorithm>
 #include <cstdio>
 #include <cstring>
@@ -59,7 +57,7 @@ bool span_inside(uint64_t offset, uint64_t size, uint64_t limit) { return offset
 
 }  // namespace
 
-std::unique_ptr<Bundle> Bundle::open(const std::string& path, const CpuFeatures* cpu) {
+std::unique_ptr<Bundle> Bundle::open(const std::string& path, const CpuFeatures* cpu, WeightsCheck weights_check) {
   std::unique_ptr<Bundle> b(new Bundle());
   b->file_ = std::make_shared<MappedFile>(path);
   const uint8_t* base = b->file_->data();
@@ -102,23 +100,16 @@ std::unique_ptr<Bundle> Bundle::open(const std::string& path, const CpuFeatures*
   std::sort(spans.begin(), spans.end());
   for (size_t i = 1; i < spans.size(); ++i)
     if (spans[i - 1].first + spans[i - 1].second > spans[i].first) bad("sections overlap");
-  // Checksums over every byte, on every core (hundreds of MB of weights at memory
-  // speed), 64 MB at a time: each piece's pages are dropped from this process once
-  // read, so verifying does not make the weights resident (the page cache keeps
-  // them; the first decode maps them back without I/O).
-  const int threads = int(std::min(4u, std::max(1u, std::thread::hardware_concurrency())));
+  // Checksums: every section but the weights now (the kernels are code: checked before
+  // they are loaded); the weights before their first use, or now if asked.
   for (const bundle::Section* s : *m.sections()) {
-    uint32_t crc = 0;
-    for (uint64_t off = 0; off < s->size();) {
-      const uint64_t len = std::min<uint64_t>(s->size() - off, uint64_t(64) << 20);
-      uint8_t* piece = const_cast<uint8_t*>(base) + s->offset() + off;
-      crc = crc32c_parallel(piece, size_t(len), threads, crc);
-      ::madvise(piece, size_t(len), MADV_DONTNEED);
-      off += len;
-    }
-    if (crc != s->crc32()) bad("section '", s->name() ? s->name()->c_str() : "", "' checksum mismatch (the file is corrupted)");
+    if (s == weights) continue;
+    if (crc32c(base + s->offset(), size_t(s->size())) != s->crc32())
+      bad("section '", s->name() ? s->name()->c_str() : "", "' checksum mismatch (the file is corrupted)");
   }
   if (!weights) bad("no weights section");
+  b->weights_ = weights;
+  if (weights_check == WeightsCheck::AtOpen) b->verify_weights(int(std::max(1u, std::thread::hardware_concurrency())));
 
   // 5. Tables agree with each other and every tensor lies inside the weights section.
   const bundle::HParams& hp = *m.hparams();
@@ -154,6 +145,18 @@ std::unique_ptr<Bundle> Bundle::open(const std::string& path, const CpuFeatures*
   if (cpu)
     if (const std::string why = b->cannot_run_on(*cpu); !why.empty()) fail(path, ": ", why);
   return b;
+}
+
+void Bundle::verify_weights(int threads) const {
+  if (weights_state_.load(std::memory_order_acquire) == 1) return;
+  std::lock_guard<std::mutex> lock(weights_mutex_);
+  if (weights_state_.load(std::memory_order_relaxed) == 0) {
+    const uint8_t* p = file_->data() + weights_->offset();
+    const bool good = crc32c_parallel(p, size_t(weights_->size()), std::max(1, std::min(threads, 8))) == weights_->crc32();
+    weights_state_.store(good ? 1 : 2, std::memory_order_release);
+  }
+  if (weights_state_.load(std::memory_order_relaxed) == 2)
+    fail(path(), ": not a valid pocketlm bundle: section 'weights' checksum mismatch (the file is corrupted)");
 }
 
 std::string Bundle::cannot_run_on(const CpuFeatures& cpu) const {

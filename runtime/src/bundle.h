@@ -4,7 +4,9 @@
 // untrusted input: every failure is an Error naming the file and what is wrong.
 #pragma once
 #include <cstdint>
+#include <atomic>
 #include <memory>
+#include <mutex>
 #include <string>
 
 #include "bundle_generated.h"
@@ -34,9 +36,21 @@ static_assert(sizeof(BundleHeader) == 64);
 
 class Bundle {
  public:
+  // When the weights section's checksum is checked. Everything else (header,
+  // metadata, bounds, the kernels' checksum) is checked by open() itself.
+  enum class WeightsCheck {
+    AtFirstUse,  // verify_weights() before the first decode: opening stays fast and
+                 // does not make hundreds of MB resident before they are needed
+    AtOpen,      // in open() (inspect, tests)
+  };
   // Throws Error. `cpu` is the machine that will run the kernels (tests pass others);
   // nullptr skips that check (to inspect a bundle compiled for another SoC).
-  static std::unique_ptr<Bundle> open(const std::string& path, const CpuFeatures* cpu = &host_cpu_features());
+  static std::unique_ptr<Bundle> open(const std::string& path, const CpuFeatures* cpu = &host_cpu_features(),
+                                      WeightsCheck weights = WeightsCheck::AtFirstUse);
+  // Checks the weights section's CRC-32C once (on up to `threads` threads); later
+  // calls return at once, or throw the same Error if the weights are corrupted. Safe
+  // to call from several threads.
+  void verify_weights(int threads) const;
   // "" if `cpu` can run this bundle's kernels, else why not.
   std::string cannot_run_on(const CpuFeatures& cpu) const;
 
@@ -60,6 +74,9 @@ class Bundle {
   std::shared_ptr<MappedFile> file_;
   const bundle::Bundle* meta_ = nullptr;
   std::vector<std::pair<std::string, TensorView>> tensors_;
+  const bundle::Section* weights_ = nullptr;
+  mutable std::mutex weights_mutex_;
+  mutable std::atomic<int> weights_state_{0};  // 0 unchecked, 1 good, 2 corrupted
 };
 
 // True if the file is meant to be a bundle: it starts with the bundle magic or is

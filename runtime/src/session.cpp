@@ -33,6 +33,7 @@ std::vector<float> Session::decode(const std::vector<int32_t>& ids, bool last_on
     if (id < 0 || id >= n_vocab_) fail("token id ", id, " is out of range (vocabulary has ", n_vocab_, " tokens)");
   if (int64_t(ids.size()) > n_ctx_ - pos_)
     fail("context overflow: ", pos_, " tokens cached + ", ids.size(), " new > context size ", n_ctx_);
+  model_->bundle().verify_weights(pool_->size());  // once per model, before the weights are first read
   std::vector<float> logits(size_t(last_only ? n_vocab_ : n_vocab_ * int64_t(ids.size())));
   for (size_t begin = 0; begin < ids.size(); begin += size_t(n_batch_)) {
     const int64_t T = std::min<int64_t>(n_batch_, int64_t(ids.size() - begin));

@@ -48,6 +48,9 @@ typedef struct plm_kernel_registry {
 } plm_kernel_registry;
 plm_status plm_register_kernels(const plm_kernel_registry* registry);
 
+/* Maps the bundle and checks everything but the weights' checksum, which the first
+ * plm_decode/plm_generate of any session checks once (a corrupted bundle then fails
+ * there, every time, with PLM_ERROR_BAD_BUNDLE). */
 plm_status plm_model_open(const char* path, plm_model** out);
 void plm_model_close(plm_model* model); /* after every session of it is freed */
 int32_t plm_model_n_vocab(const plm_model* model);
