@@ -166,7 +166,7 @@ TEST(Cli, CompileRunAndBenchABundle) {
                "cli-static.kernels.a: already exists; pass --force");
   EXPECT_EQ(test::read_bytes(archive), std::vector<uint8_t>{'k'});
   EXPECT_FALSE(std::filesystem::exists(test::temp_dir() + "/cli-static.plm"));
-  expect_error(pocketlm({"compile", model, "--soc", "snapdragon-8-gen-3", "-o", out + ".2"}), "for android are not built yet");
+  expect_error(pocketlm({"compile", model, "--soc", "snapdragon-8-gen-3", "-o", out + ".2"}), "for android link the kernels into the app: compile with --emit-static");
   r = pocketlm({"inspect", out});
   EXPECT_EQ(r.exit_code, 0) << r.err;
   EXPECT_NE(r.out.find("verified"), std::string::npos) << r.out;
