@@ -107,7 +107,8 @@ BundleStats write_bundle(const ModelFile& mf, const Graph& g, const SocProfile& 
   const BundleProgress& progress = opt.progress;
   const bool overwrite = opt.overwrite;
   const StaticKernelPaths static_paths = static_kernel_paths(out);
-  if (!overwrite)  // refuse before the work, not after it
+  if (!opt.static_kernels) require_loadable_kernels(soc);  // refuse before the work, not after it
+  if (!overwrite)
     for (const std::string& p : opt.static_kernels ? std::vector<std::string>{out, static_paths.archive, static_paths.header}
                                                    : std::vector<std::string>{out})
       refuse_to_overwrite(p);

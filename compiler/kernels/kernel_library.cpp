@@ -156,11 +156,15 @@ std::vector<uint8_t> read_all(const fs::path& p) {
 
 }  // namespace
 
-std::vector<uint8_t> build_kernel_library(const std::vector<KernelRequest>& kernels, const SocProfile& soc,
-                                          const std::function<void(size_t, size_t, const std::string&)>& progress) {
+void require_loadable_kernels(const SocProfile& soc) {
   if (soc.os != "linux" && soc.os != "harmonyos")
     fail("SoC ", soc.name, ": kernel libraries loaded at run time are built for Linux and HarmonyOS (ELF) only; for ", soc.os,
          " link the kernels into the app: compile with --emit-static");
+}
+
+std::vector<uint8_t> build_kernel_library(const std::vector<KernelRequest>& kernels, const SocProfile& soc,
+                                          const std::function<void(size_t, size_t, const std::string&)>& progress) {
+  require_loadable_kernels(soc);
   const Toolchain tc = toolchain_for(soc);
   TempDir tmp;
   const std::vector<std::string> archives = build_kernel_archives(kernels, soc, "plm_k", tmp.path, progress);

@@ -14,6 +14,10 @@
 
 namespace plm {
 
+// Throws Error unless kernels for this SoC's OS can be loaded at run time (Linux and
+// HarmonyOS ELF); the others take --emit-static. Checked before any long work.
+void require_loadable_kernels(const SocProfile& soc);
+
 // progress(done, total, key) after each kernel. Throws Error with the failing
 // command's output.
 std::vector<uint8_t> build_kernel_library(const std::vector<KernelRequest>& kernels, const SocProfile& soc,
