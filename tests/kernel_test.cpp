@@ -66,7 +66,8 @@ struct QuantizedActs {
   std::vector<float> d;
   std::vector<int32_t> s;
 };
-QuantizedActs quantize_emulated(const std::vector<float>& x, int64_t k, int64_t T) {
+// block: values sharing one max (32, or 256 as for K-quant weights).
+QuantizedActs quantize_emulated(const std::vector<float>& x, int64_t k, int64_t T, int block = 32) {
   QuantizedActs a;
   const int64_t nb = k / 32;
   a.q.resize(size_t(k * T));
@@ -74,8 +75,9 @@ QuantizedActs quantize_emulated(const std::vector<float>& x, int64_t k, int64_t 
   a.s.resize(size_t(nb * T));
   for (int64_t t = 0; t < T; ++t)
     for (int64_t b = 0; b < nb; ++b) {
+      const int64_t g0 = b * 32 / block * block;
       float amax = 0;
-      for (int j = 0; j < 32; ++j) amax = std::max(amax, std::fabs(x[size_t(t * k + b * 32 + j)]));
+      for (int j = 0; j < block; ++j) amax = std::max(amax, std::fabs(x[size_t(t * k + g0 + j)]));
       const float d = amax * (1.0f / 127.0f), inv = amax > 0 ? 1.0f / d : 0.0f;
       int32_t sum = 0;
       for (int j = 0; j < 32; ++j) {
@@ -143,7 +145,9 @@ TEST_P(MatmulKernel, MatchesExactEmulationAndReferenceExecutor) {
   if (const std::string why = cannot_run(c.cls); !why.empty()) GTEST_SKIP() << why;
   const ScheduleClass cls = *schedule_class_from_name(c.cls.name);
   const std::string wt = type_id(c.type);
-  const std::string qz = "quantize_q8_" + id_of(c.cls.name) + "_k" + std::to_string(c.k);
+  // As the compiler lowers it: K-quant weights take activations scaled per 256 values.
+  const bool kquant = c.type == GgmlType::Q4_K || c.type == GgmlType::Q5_K || c.type == GgmlType::Q6_K;
+  const std::string qz = std::string(kquant ? "quantize_q8k_" : "quantize_q8_") + id_of(c.cls.name) + "_k" + std::to_string(c.k);
   std::mt19937 rng(uint32_t(c.k * 131 + c.n * 7 + int(c.type)));
   const std::vector<uint8_t> rows = random_rows(c.type, c.k, c.n, rng);
   const PackedMatmulWeights packed = pack_matmul_weights(c.type, rows.data(), c.k, c.n, cls);
@@ -159,7 +163,7 @@ TEST_P(MatmulKernel, MatchesExactEmulationAndReferenceExecutor) {
     std::vector<uint8_t> qin;
     append(qin, x.data(), x.size());
     const std::vector<uint8_t> qout = run_kernel(c.cls, qz, T, qin);
-    const QuantizedActs want = quantize_emulated(x, c.k, T);
+    const QuantizedActs want = quantize_emulated(x, c.k, T, kquant ? 256 : 32);
     ASSERT_EQ(qout.size(), want.q.size() + want.d.size() * 8);
     EXPECT_EQ(0, std::memcmp(qout.data(), want.q.data(), want.q.size())) << "quantized values differ";
     EXPECT_EQ(0, std::memcmp(qout.data() + want.q.size(), want.d.data(), want.d.size() * 4)) << "block scales differ";

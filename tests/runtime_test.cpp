@@ -22,11 +22,11 @@ struct Case {
   const char* model;
   const char* reference;
   double min_cosine;
-  // Top-1 agreement with llama.cpp. Issue #4 asks 0.9 everywhere; Q4_K_M reaches
-  // 19/22: our logits are closer to the exact reference executor than llama.cpp's
-  // (RMS error 0.014 vs 0.022) but the three misses are near-ties (exact margins
-  // 0.009-0.02) where the two 8-bit activation errors go different ways. Agreement
-  // with the exact reference executor is held to 0.9 for every model.
+  // Top-1 agreement with llama.cpp (issue #4: 0.9 everywhere). Q4_K_M reached only
+  // 19/22 while K-quant activations were scaled per 32 values: its misses were near-ties
+  // (exact margins 0.009-0.02) where our rounding and llama.cpp's went different ways.
+  // Scaled per 256 values as llama.cpp's Q8_K does, it agrees at 21/22. Agreement with
+  // the exact reference executor is held to 0.9 as well.
   double min_top1_llama = 0.9;
 };
 void PrintTo(const Case& c, std::ostream* os) { *os << c.model; }
@@ -88,7 +88,7 @@ INSTANTIATE_TEST_SUITE_P(Host, BundleLogits,
                                            Case{"synth-llama-F16.gguf", "synth-llama-F16", 0.999},
                                            Case{"synth-llama-Q8_0.gguf", "synth-llama-Q8_0", 0.999},
                                            Case{"synth-llama-Q4_0.gguf", "synth-llama-Q4_0", 0.995},
-                                           Case{"synth-llama-Q4_K_M.gguf", "synth-llama-Q4_K_M", 0.995, 0.86}),
+                                           Case{"synth-llama-Q4_K_M.gguf", "synth-llama-Q4_K_M", 0.995}),
                          [](const auto& i) {
                            std::string n = i.param.model;
                            for (char& ch : n)
