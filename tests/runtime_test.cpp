@@ -2,6 +2,9 @@
 // (`--soc host`), run by the runtime's executor over the bundle's kernels, against
 // llama.cpp's reference logits with the foundation's tolerances, and the exact
 // aidreams260K greedy continuation.
+#include <fcntl.h>
+#include <unistd.h>
+
 #include <algorithm>
 #include <cmath>
 #include <filesystem>
@@ -12,6 +15,7 @@
 #include "import/model_file.h"
 #include "models/model_graph.h"
 #include "reference/reference_executor.h"
+#include "pocketlm/pocketlm.h"
 #include "session.h"
 #include "test_support.h"
 
@@ -152,6 +156,53 @@ TEST(BundleRuntime, ConcurrentSessionsMatchALoneSession) {
     });
   for (auto& t : threads) t.join();
   for (int i = 0; i < 4; ++i) EXPECT_EQ(got[size_t(i)], alone) << "session " << i;
+}
+
+}  // namespace
+}  // namespace plm
+
+namespace plm {
+namespace {
+
+// plm_model_open_fd: a bundle stored inside a larger file at an offset that is not
+// page-aligned (as in an APK) gives the logits of the bundle opened by path; ranges
+// past the end of the file and offsets off the bundle's 64-byte alignment are refused
+// naming the fd.
+TEST(BundleRuntime, OpensABundleAtAnOffsetOfAnotherFile) {
+  const std::string model = test::testdata("models/aidreams260K-F32.gguf");
+  PLM_REQUIRE_TESTDATA(model);
+  const std::vector<uint8_t> bundle = test::read_bytes(compile_host(model));
+  std::vector<uint8_t> pack(12352, 0x5a);  // 193 x 64: not page-aligned
+  pack.insert(pack.end(), bundle.begin(), bundle.end());
+  pack.insert(pack.end(), 999, 0xa5);
+  const std::string path = test::write_temp("pack.bin", pack);
+  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  ASSERT_GE(fd, 0);
+  plm_model* m = nullptr;
+  ASSERT_EQ(plm_model_open_fd(fd, 12352, bundle.size(), &m), PLM_OK) << plm_last_error();
+  plm_model* bad = nullptr;
+  EXPECT_EQ(plm_model_open_fd(fd, 12352, pack.size(), &bad), PLM_ERROR_BAD_BUNDLE);
+  EXPECT_NE(std::string(plm_last_error()).find("fd " + std::to_string(fd) + " at offset 12352"), std::string::npos) << plm_last_error();
+  EXPECT_NE(std::string(plm_last_error()).find("past the end"), std::string::npos) << plm_last_error();
+  EXPECT_EQ(plm_model_open_fd(fd, 12288, bundle.size(), &bad), PLM_ERROR_BAD_BUNDLE);  // 64 bytes early: bad magic
+  EXPECT_NE(std::string(plm_last_error()).find("bad magic"), std::string::npos) << plm_last_error();
+  EXPECT_EQ(plm_model_open_fd(fd, 12353, bundle.size(), &bad), PLM_ERROR_BAD_BUNDLE);
+  EXPECT_NE(std::string(plm_last_error()).find("multiple of 64"), std::string::npos) << plm_last_error();
+  EXPECT_EQ(bad, nullptr);
+  plm_model* whole = nullptr;
+  ::close(fd);  // the mapping outlives the descriptor
+  ASSERT_EQ(plm_model_open(compile_host(model).c_str(), &whole), PLM_OK) << plm_last_error();
+  const int32_t ids[] = {1, 403, 407, 261, 378};
+  std::vector<float> a(size_t(plm_model_n_vocab(m))), b(a.size());
+  for (auto [model_ptr, out] : {std::pair{m, &a}, std::pair{whole, &b}}) {
+    plm_session* s = nullptr;
+    ASSERT_EQ(plm_session_create(model_ptr, 32, 1, &s), PLM_OK) << plm_last_error();
+    ASSERT_EQ(plm_decode(s, ids, 5, out->data()), PLM_OK) << plm_last_error();
+    plm_session_free(s);
+  }
+  EXPECT_EQ(a, b);
+  plm_model_close(m);
+  plm_model_close(whole);
 }
 
 }  // namespace

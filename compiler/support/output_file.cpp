@@ -21,7 +21,7 @@ void write_file_atomically(const std::string& path, const ByteChunks& chunks, bo
   std::FILE* f = std::fopen(tmp.c_str(), "wb");
   if (!f) fail(path, ": cannot create: ", std::strerror(errno));
   bool ok = true;
-  for (const auto& [data, n] : chunks) ok = ok && std::fwrite(data, 1, n, f) == n;
+  for (const auto& [data, n] : chunks) ok = ok && (n == 0 || std::fwrite(data, 1, n, f) == n);  // empty chunks may have no data
   ok = (std::fclose(f) == 0) && ok;
   if (!ok) {
     std::remove(tmp.c_str());

@@ -58,8 +58,13 @@ bool span_inside(uint64_t offset, uint64_t size, uint64_t limit) { return offset
 }  // namespace
 
 std::unique_ptr<Bundle> Bundle::open(const std::string& path, const CpuFeatures* cpu, WeightsCheck weights_check) {
+  return open(std::make_shared<MappedFile>(path), cpu, weights_check);
+}
+
+std::unique_ptr<Bundle> Bundle::open(std::shared_ptr<MappedFile> file, const CpuFeatures* cpu, WeightsCheck weights_check) {
   std::unique_ptr<Bundle> b(new Bundle());
-  b->file_ = std::make_shared<MappedFile>(path);
+  b->file_ = std::move(file);
+  const std::string& path = b->file_->path();
   const uint8_t* base = b->file_->data();
   const uint64_t size = b->file_->size();
   auto bad = [&](auto&&... what) { fail(path, ": not a valid pocketlm bundle: ", what...); };

@@ -47,6 +47,9 @@ class Bundle {
   // nullptr skips that check (to inspect a bundle compiled for another SoC).
   static std::unique_ptr<Bundle> open(const std::string& path, const CpuFeatures* cpu = &host_cpu_features(),
                                       WeightsCheck weights = WeightsCheck::AtFirstUse);
+  // A bundle already mapped (a range of a file: MappedFile's fd constructor).
+  static std::unique_ptr<Bundle> open(std::shared_ptr<MappedFile> file, const CpuFeatures* cpu = &host_cpu_features(),
+                                      WeightsCheck weights = WeightsCheck::AtFirstUse);
   // Checks the weights section's CRC-32C once (on up to `threads` threads); later
   // calls return at once, or throw the same Error if the weights are corrupted. Safe
   // to call from several threads.

@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <cstring>
+#include <functional>
 #include <memory>
 #include <new>
 #include <string>
@@ -57,6 +58,18 @@ plm_status guarded(F&& f) {
 #define PLM_REQUIRE(cond, what) \
   if (!(cond)) return set_error(PLM_ERROR_INVALID_ARGUMENT, what)
 
+plm_status open_model(const std::function<std::shared_ptr<plm::Model>()>& open, plm_model** out) {
+  *out = nullptr;
+  return guarded([&] {
+    auto m = std::make_unique<plm_model>();
+    auto model = open();
+    m->tokenizer = std::make_unique<plm::Tokenizer>(model->bundle().vocab());
+    m->model = std::move(model);
+    *out = m.release();
+    return PLM_OK;
+  });
+}
+
 }  // namespace
 
 extern "C" {
@@ -74,15 +87,20 @@ plm_status plm_register_kernels(const plm_kernel_registry* registry) {
 
 plm_status plm_model_open(const char* path, plm_model** out) {
   PLM_REQUIRE(path && out, "plm_model_open: null path or output");
-  *out = nullptr;
-  return guarded([&] {
-    auto m = std::make_unique<plm_model>();
-    auto model = plm::Model::open(path);
-    m->tokenizer = std::make_unique<plm::Tokenizer>(model->bundle().vocab());
-    m->model = std::move(model);
-    *out = m.release();
-    return PLM_OK;
-  });
+  return open_model([&] { return plm::Model::open(path); }, out);
+}
+
+plm_status plm_model_open_fd(int fd, uint64_t offset, uint64_t size, plm_model** out) {
+  PLM_REQUIRE(fd >= 0 && out, "plm_model_open_fd: negative fd or null output");
+  return open_model(
+      [&] {
+        const std::string name = "fd " + std::to_string(fd) + " at offset " + std::to_string(offset);
+        // The bundle's tables and weights are aligned to 64 bytes from its start.
+        if (offset % 64 != 0)
+          plm::fail(name, ": a bundle must start at a multiple of 64 bytes of its file (align it when packing, e.g. zipalign 64)");
+        return plm::Model::open(std::make_shared<plm::MappedFile>(fd, offset, size, name));
+      },
+      out);
 }
 
 void plm_model_close(plm_model* model) { delete model; }

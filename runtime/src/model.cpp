@@ -38,9 +38,12 @@ void* load_embedded_library(const Bundle& b, const bundle::Section& lib, const s
 
 }  // namespace
 
-std::shared_ptr<Model> Model::open(const std::string& path) {
+std::shared_ptr<Model> Model::open(const std::string& path) { return open(std::make_shared<MappedFile>(path)); }
+
+std::shared_ptr<Model> Model::open(std::shared_ptr<MappedFile> file) {
   std::shared_ptr<Model> m(new Model());
-  m->bundle_ = Bundle::open(path);
+  m->bundle_ = Bundle::open(std::move(file));
+  const std::string& path = m->bundle_->path();
   const bundle::Bundle& meta = m->bundle_->meta();
   if (!meta.plan() || !meta.kernels() || !meta.plan()->steps() || !meta.plan()->slots())
     fail(path, ": the bundle has no execution plan (written by an older pocketlm?): recompile it");

@@ -21,6 +21,7 @@ struct BoundKernel {
 class Model {
  public:
   static std::shared_ptr<Model> open(const std::string& path);  // throws Error
+  static std::shared_ptr<Model> open(std::shared_ptr<MappedFile> file);  // a mapped range of a file
   ~Model();
   const Bundle& bundle() const { return *bundle_; }
   const std::vector<BoundKernel>& kernels() const { return kernels_; }

@@ -52,6 +52,11 @@ plm_status plm_register_kernels(const plm_kernel_registry* registry);
  * plm_decode/plm_generate of any session checks once (a corrupted bundle then fails
  * there, every time, with PLM_ERROR_BAD_BUNDLE). */
 plm_status plm_model_open(const char* path, plm_model** out);
+/* The same for a bundle stored at `offset` of an open file, `size` bytes long (0: to
+ * the end), e.g. uncompressed inside an Android APK (AAsset_openFileDescriptor64).
+ * `offset` must be a multiple of 64 (the bundle's own alignment; `zipalign 64`). The
+ * file is mapped, not copied; `fd` may be closed after the call. */
+plm_status plm_model_open_fd(int fd, uint64_t offset, uint64_t size, plm_model** out);
 void plm_model_close(plm_model* model); /* after every session of it is freed */
 int32_t plm_model_n_vocab(const plm_model* model);
 int32_t plm_model_n_ctx_train(const plm_model* model);
