@@ -42,6 +42,9 @@ int run_bench(const std::vector<std::string>& argv) {
   const int reps = int(a.integer("-r", 3, 1, 100));
   if (pp == 0 && tg == 0) fail("pocketlm bench: -p and -n are both 0: nothing to measure");
   const auto model = Model::open(path);
+  // The weights' checksum is checked before their first use; do it before timing (its
+  // cost is reported by pocketlm-footprint), so that every repetition measures the same.
+  model->bundle().verify_weights(threads);
   const int64_t n_vocab = model->bundle().meta().hparams()->n_vocab();
   std::mt19937 rng(1);
   std::uniform_int_distribution<int32_t> token(3, int32_t(n_vocab - 1));
