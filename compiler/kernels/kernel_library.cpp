@@ -7,6 +7,7 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <initializer_list>
 #include <sstream>
 
 #include "error.h"
@@ -149,6 +150,13 @@ std::vector<std::string> extra_objects(const SocProfile& soc, const Toolchain& t
   return {o.string()};
 }
 
+// The toolchain's compiler command followed by `args`.
+std::vector<std::string> compile_command(const Toolchain& tc, std::initializer_list<std::string> args) {
+  std::vector<std::string> argv = tc.cc;
+  argv.insert(argv.end(), args);
+  return argv;
+}
+
 std::vector<uint8_t> read_all(const fs::path& p) {
   std::ifstream in(p, std::ios::binary);
   return std::vector<uint8_t>((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
@@ -179,16 +187,12 @@ std::vector<uint8_t> build_kernel_library(const std::vector<KernelRequest>& kern
   reg << "};\nconst int plm_kernel_count = " << kernels.size() << ";\n";
   reg.close();
   const fs::path so = tmp.path / "kernels.so";
-  std::vector<std::string> link = tc.cc;
-  for (std::string x : {std::string("-shared"), std::string("-fPIC"), std::string("-O2"), std::string("-o"), so.string(),
-                        (tmp.path / "registry.c").string(), std::string("-Wl,--whole-archive")})
-    link.push_back(x);
+  std::vector<std::string> link =
+      compile_command(tc, {"-shared", "-fPIC", "-O2", "-o", so.string(), (tmp.path / "registry.c").string(), "-Wl,--whole-archive"});
   link.insert(link.end(), archives.begin(), archives.end());
   link.push_back("-Wl,--no-whole-archive");
   for (const std::string& o : extra_objects(soc, tc)) link.push_back(o);
-  for (std::string x : {runtime, std::string("-Wl,-Bsymbolic"), std::string("-lpthread"),
-                        std::string("-ldl"), std::string("-lm")})
-    link.push_back(x);
+  link.insert(link.end(), {runtime, "-Wl,-Bsymbolic", "-lpthread", "-ldl", "-lm"});
   run(link, tmp.path / "link.log");
   return read_all(so);
 }
@@ -219,10 +223,7 @@ StaticKernelArchive build_static_kernel_archive(const std::vector<KernelRequest>
       << "const plm_kernel_registry *plm_kernels_" << name << "(void) { return &registry; }\n";
   reg.close();
   const std::string obj = (tmp.path / ("plm_" + name + "_registry.o")).string();
-  std::vector<std::string> cc = tc.cc;
-  for (std::string x : {std::string("-c"), std::string("-O2"), std::string("-fPIC"), std::string("-o"), obj, (tmp.path / "registry.c").string()})
-    cc.push_back(x);
-  run(cc, tmp.path / "registry.log");
+  run(compile_command(tc, {"-c", "-O2", "-fPIC", "-o", obj, (tmp.path / "registry.c").string()}), tmp.path / "registry.log");
   // One archive: every kernel's objects, the registry and a Halide runtime (whose
   // symbols are weak, so several models' archives link into one app).
   const fs::path out = tmp.path / "kernels.a";

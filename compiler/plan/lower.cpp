@@ -25,6 +25,7 @@ const char* format_param(WeightFormat f) {
 }
 
 bool is_float(WeightFormat f) { return f == WeightFormat::F32 || f == WeightFormat::F16; }
+bool is_kquant(WeightFormat f) { return f == WeightFormat::Q4_K || f == WeightFormat::Q5_K || f == WeightFormat::Q6_K; }
 
 class Lowering {
  public:
@@ -233,9 +234,8 @@ class Lowering {
     const int64_t nb = t.k / 32;
     const uint32_t xq = scratch(uint64_t(t.k)), xd = scratch(uint64_t(nb) * 4), xs = scratch(uint64_t(nb) * 4);
     // K-quant weights: activations scaled per 256 values, as llama.cpp's Q8_K.
-    const bool kquant = t.format == WeightFormat::Q4_K || t.format == WeightFormat::Q5_K || t.format == WeightFormat::Q6_K;
     std::vector<std::string> qparams = {"k=" + K};
-    if (kquant && t.k % 256 == 0) qparams.push_back("block=256");
+    if (is_kquant(t.format) && t.k % 256 == 0) qparams.push_back("block=256");
     const uint32_t qk = kernel("plm_gen_matmul", "quantize_q8", qparams,
                                "i:f32:" + K + ",T o:i8:" + K + ",T o:f32:" + n(nb) + ",T o:i32:" + n(nb) + ",T");
     step(qk, {act(op.inputs[0]), {ArgKind::Scratch, xq, 0}, {ArgKind::Scratch, xd, 0}, {ArgKind::Scratch, xs, 0}}, "quantize " + name);

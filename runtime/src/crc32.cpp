@@ -74,45 +74,26 @@ uint32_t shift_zeros(uint32_t raw, uint64_t n) {
   return raw;
 }
 
+// The CRC instructions, per ISA: 8 bytes and 1 byte into the register.
 #if defined(__x86_64__)
-__attribute__((target("sse4.2"))) uint32_t crc_hw(const uint8_t* p, size_t n, uint32_t c) {
-  // Three independent streams hide the instruction's 3-cycle latency.
-  if (n >= 3 * 4096) {
-    const size_t len = n / 3 / 8 * 8;
-    uint64_t a = c, b = 0, d = 0;
-    const uint8_t *pa = p, *pb = p + len, *pd = p + 2 * len;
-    for (size_t i = 0; i < len; i += 8) {
-      uint64_t va, vb, vd;
-      std::memcpy(&va, pa + i, 8);
-      std::memcpy(&vb, pb + i, 8);
-      std::memcpy(&vd, pd + i, 8);
-      a = _mm_crc32_u64(a, va);
-      b = _mm_crc32_u64(b, vb);
-      d = _mm_crc32_u64(d, vd);
-    }
-    c = shift_zeros(shift_zeros(uint32_t(a), len) ^ uint32_t(b), len) ^ uint32_t(d);
-    p += 3 * len;
-    n -= 3 * len;
-  }
-  uint64_t c64 = c;
-  while (n >= 8) {
-    uint64_t v;
-    std::memcpy(&v, p, 8);
-    c64 = _mm_crc32_u64(c64, v);
-    p += 8;
-    n -= 8;
-  }
-  c = uint32_t(c64);
-  while (n--) c = _mm_crc32_u8(c, *p++);
-  return c;
-}
+#define PLM_CRC_TARGET __attribute__((target("sse4.2")))
+PLM_CRC_TARGET inline uint32_t crc_step8(uint32_t c, uint64_t v) { return uint32_t(_mm_crc32_u64(c, v)); }
+PLM_CRC_TARGET inline uint32_t crc_step1(uint32_t c, uint8_t v) { return _mm_crc32_u8(c, v); }
 bool have_hw() {
   unsigned a, b, c, d;
   return __get_cpuid(1, &a, &b, &c, &d) && (c & (1u << 20));
 }
 #elif defined(__aarch64__) && defined(__linux__)
-__attribute__((target("+crc"))) uint32_t crc_hw(const uint8_t* p, size_t n, uint32_t c) {
-  if (n >= 3 * 4096) {  // three independent streams, as on x86
+#define PLM_CRC_TARGET __attribute__((target("+crc")))
+PLM_CRC_TARGET inline uint32_t crc_step8(uint32_t c, uint64_t v) { return __builtin_aarch64_crc32cx(c, v); }
+PLM_CRC_TARGET inline uint32_t crc_step1(uint32_t c, uint8_t v) { return __builtin_aarch64_crc32cb(c, v); }
+bool have_hw() { return (getauxval(AT_HWCAP) & (1ul << 7)) != 0; }  // HWCAP_CRC32
+#endif
+
+#if defined(PLM_CRC_TARGET)
+PLM_CRC_TARGET uint32_t crc_hw(const uint8_t* p, size_t n, uint32_t c) {
+  // Three independent streams hide the instruction's 3-cycle latency.
+  if (n >= 3 * 4096) {
     const size_t len = n / 3 / 8 * 8;
     uint32_t a = c, b = 0, d = 0;
     const uint8_t *pa = p, *pb = p + len, *pd = p + 2 * len;
@@ -121,25 +102,22 @@ __attribute__((target("+crc"))) uint32_t crc_hw(const uint8_t* p, size_t n, uint
       std::memcpy(&va, pa + i, 8);
       std::memcpy(&vb, pb + i, 8);
       std::memcpy(&vd, pd + i, 8);
-      a = __builtin_aarch64_crc32cx(a, va);
-      b = __builtin_aarch64_crc32cx(b, vb);
-      d = __builtin_aarch64_crc32cx(d, vd);
+      a = crc_step8(a, va);
+      b = crc_step8(b, vb);
+      d = crc_step8(d, vd);
     }
     c = shift_zeros(shift_zeros(a, len) ^ b, len) ^ d;
     p += 3 * len;
     n -= 3 * len;
   }
-  while (n >= 8) {
+  for (; n >= 8; p += 8, n -= 8) {
     uint64_t v;
     std::memcpy(&v, p, 8);
-    c = __builtin_aarch64_crc32cx(c, v);
-    p += 8;
-    n -= 8;
+    c = crc_step8(c, v);
   }
-  while (n--) c = __builtin_aarch64_crc32cb(c, *p++);
+  while (n--) c = crc_step1(c, *p++);
   return c;
 }
-bool have_hw() { return (getauxval(AT_HWCAP) & (1ul << 7)) != 0; }  // HWCAP_CRC32
 #else
 uint32_t crc_hw(const uint8_t* p, size_t n, uint32_t c) { return crc_table(p, n, c); }
 bool have_hw() { return false; }
