@@ -179,7 +179,7 @@ void BM_Matmul(benchmark::State& state, const BenchMatmul* m, int tokens, bool s
       bout(out.data(), {m->n, tokens});
   int64_t copy = 0;
   for (auto _ : state) {
-    KernelBuffer bw(w.quants + copy * w.quant_bytes, {4, R, quads, tiles});
+    KernelBuffer bw(w.quants + copy * w.quant_bytes, {4 * R * quads, tiles});
     KernelBuffer bwd(w.scales + copy * w.scale_count * w.scale_size,
                      w.scale_size == 2 ? halide_type_t(halide_type_uint, 16) : halide_type_t(halide_type_float, 32), {R, nb, tiles});
     if (m->fn(bw.get(), bwd.get(), bxq.get(), bxd.get(), bxs.get(), bout.get()) != 0) state.SkipWithError("kernel failed");

@@ -65,7 +65,7 @@ class Lowering {
     args->push_back({ArgKind::Weight, t.index, 0});
     args->push_back({ArgKind::Weight, t.index, 1});
     const bool f16_scales = t.format == WeightFormat::Q4_0;  // as matmul_scales_are_f16
-    std::string s = "i:u8:4," + n(R) + "," + n(quads) + "," + n(tiles) + (f16_scales ? " i:u16:" : " i:f32:") + n(R) + "," + n(t.k / B) + "," +
+    std::string s = "i:u8:" + n(4 * R * quads) + "," + n(tiles) + (f16_scales ? " i:u16:" : " i:f32:") + n(R) + "," + n(t.k / B) + "," +
                     n(tiles);
     if (!with_mins_last && has_mins(t)) {
       args->push_back({ArgKind::Weight, t.index, 2});

@@ -27,7 +27,7 @@ class Embedding : public Generator<Embedding> {
   void configure() {
     const std::string wt = weight_type;
     const bool is_float = wt == "f32" || wt == "f16";
-    w = add_input<Buffer<void>>("w", wt == "f32" ? Float(32) : wt == "f16" ? UInt(16) : UInt(8), is_float ? 3 : 4);
+    w = add_input<Buffer<void>>("w", wt == "f32" ? Float(32) : wt == "f16" ? UInt(16) : UInt(8), is_float ? 3 : 2);
     if (!is_float) wd = add_input<Buffer<void>>("wd", plm::f16_block_scales(wt) ? UInt(16) : Float(32), 3);
     if (wt == "q4_k" || wt == "q5_k") wm = add_input<Buffer<float, 3>>("wm");
   }
@@ -52,12 +52,12 @@ class Embedding : public Generator<Embedding> {
       int quads;
       if (nibbles) {
         Expr b = e / 32, j = e % 32;
-        Expr byte = (*w)(j % 4, lane, b * 4 + (j % 16) / 4, tile);
+        Expr byte = (*w)(j % 4 + 4 * lane + 4 * R * (b * 4 + (j % 16) / 4), tile);
         q = select(j < 16, byte & 15, byte >> 4);
         q = i32(q);
         quads = int(k) / 32 * 4;
       } else {
-        Expr byte = (*w)(e % 4, lane, e / 4, tile);
+        Expr byte = (*w)(e % 4 + 4 * lane + 4 * R * (e / 4), tile);
         q = arm ? i32(cast<int8_t>(byte)) : i32(byte);
         quads = int(k) / 4;
       }
@@ -66,8 +66,7 @@ class Embedding : public Generator<Embedding> {
       value = f32(q - zp) * scale;
       if (wm) value -= (*wm)(lane, e / B, tile);
       const int nwb = int(k) / B;
-      w->dim(0).set_bounds(0, 4).dim(1).set_bounds(0, R).set_stride(4);
-      w->dim(2).set_bounds(0, quads).set_stride(4 * R).dim(3).set_bounds(0, tiles).set_stride(4 * R * quads);
+      w->dim(0).set_bounds(0, 4 * R * quads).dim(1).set_bounds(0, tiles).set_stride(4 * R * quads);
       wd->dim(0).set_bounds(0, R).dim(1).set_bounds(0, nwb).set_stride(R).dim(2).set_bounds(0, tiles).set_stride(R * nwb);
       if (wm) wm->dim(0).set_bounds(0, R).dim(1).set_bounds(0, nwb).set_stride(R).dim(2).set_bounds(0, tiles).set_stride(R * nwb);
     }

@@ -100,7 +100,7 @@ int plm_i8mm_prefill_tile(halide_buffer_t* w, halide_buffer_t* wd, halide_buffer
   const int nb = k / 32, quads = nibbles ? nb * 4 : k / 4;
   const int32_t tile0 = out->dim[1].min, tiles = out->dim[1].extent, t0 = out->dim[2].min, tn = out->dim[2].extent;
   if (is_query(w) || is_query(wd) || is_query(xq) || is_query(xd) || is_query(xs)) {
-    require(w, 0, 0, 4), require(w, 1, 0, kRows), require(w, 2, 0, quads), require(w, 3, tile0, tiles);
+    require(w, 0, 0, kQuadBytes * quads), require(w, 1, tile0, tiles);
     require(wd, 0, 0, kRows), require(wd, 1, 0, nb), require(wd, 2, tile0, tiles);
     require(xq, 0, 0, k), require(xq, 1, t0, tn);
     require(xd, 0, 0, nb), require(xd, 1, t0, tn);
@@ -112,7 +112,7 @@ int plm_i8mm_prefill_tile(halide_buffer_t* w, halide_buffer_t* wd, halide_buffer
   const int f16 = wd->type.bits == 16;
   const int esize = f16 ? 2 : 4;
   for (int32_t tile = tile0; tile < tile0 + tiles; ++tile) {
-    const uint8_t* wt = (const uint8_t*)w->host + (int64_t)(tile - w->dim[3].min) * w->dim[3].stride;
+    const uint8_t* wt = (const uint8_t*)w->host + (int64_t)(tile - w->dim[1].min) * w->dim[1].stride;
     const uint8_t* wdt = (const uint8_t*)wd->host + (int64_t)(tile - wd->dim[2].min) * wd->dim[2].stride * esize;
     for (int32_t t = t0; t < t0 + tn; t += 4) {
       const int8_t* x[4];

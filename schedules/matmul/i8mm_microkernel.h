@@ -15,7 +15,8 @@ extern "C" {
 
 // A Halide extern stage producing acc(lane, tile, t) for the region of `out`:
 // lanes 0..15 of the row tiles asked for, token counts a multiple of 4.
-//   w   u8 [tiles][quads][16][4]   weights (Q8_0: i8 q; Q4_0: nibbles, zero point 8)
+//   w   u8 [tiles][quads][16][4]   weights (Q8_0: i8 q; Q4_0: nibbles, zero point 8),
+//                                  a 2-D buffer: (byte within the tile, tile)
 //   wd  [tiles][k/32][16]          block scales: f32 (Q8_0) or f16 bits (Q4_0)
 //   xq  i8 [tokens][k], xd f32 [tokens][k/32], xs i32 [tokens][k/32]: activations
 // Returns 0, or -1 for a region it cannot compute.
