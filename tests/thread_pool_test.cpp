@@ -1,7 +1,11 @@
 // The runtime's thread pool: every item runs exactly once, errors propagate, nested
 // loops run serially, and back-to-back loops never mix (a late worker must not run
 // a later loop's items with an earlier loop's task).
+#include <time.h>
+
 #include <atomic>
+#include <chrono>
+#include <thread>
 #include <vector>
 
 #include "test_support.h"
@@ -29,6 +33,43 @@ TEST(ThreadPool, EveryItemOnceAcrossManyLoops) {
     for (int i = 0; i < 5; ++i) ASSERT_EQ(c.hits[size_t(i)].load(), 0);
     for (int i = 5; i < 5 + n; ++i) ASSERT_EQ(c.hits[size_t(i)].load(), 1) << "round " << round << " item " << i;
   }
+}
+
+// Threads spin briefly for the next loop and for a loop's end, then sleep: both the
+// sleeping paths (loops spaced wider than the spin, items that outlast it) must lose
+// no wake-up.
+int slow_count_task(void* ctx, int i, uint8_t* closure) {
+  if (i % 3 == 0) std::this_thread::sleep_for(std::chrono::milliseconds(2));
+  return count_task(ctx, i, closure);
+}
+
+TEST(ThreadPool, LoopsThatSleepBetweenAndWithinLoseNoWakeUp) {
+  ThreadPool pool(3);
+  for (int round = 0; round < 40; ++round) {
+    Counts c(9);
+    ASSERT_EQ(pool.parallel_for(0, 9, round % 2 ? slow_count_task : count_task, nullptr, reinterpret_cast<uint8_t*>(&c)), 0);
+    for (int i = 0; i < 9; ++i) ASSERT_EQ(c.hits[size_t(i)].load(), 1) << "round " << round << " item " << i;
+    if (round % 4 == 0) std::this_thread::sleep_for(std::chrono::milliseconds(3));
+  }
+}
+
+double process_cpu_seconds() {
+  timespec ts;
+  clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+  return double(ts.tv_sec) + 1e-9 * double(ts.tv_nsec);
+}
+
+// An idle pool does not keep burning the phone's battery: after the short spin its
+// workers sleep.
+TEST(ThreadPool, IdleWorkersSleep) {
+  ThreadPool pool(3);
+  Counts c(8);
+  ASSERT_EQ(pool.parallel_for(0, 8, count_task, nullptr, reinterpret_cast<uint8_t*>(&c)), 0);
+  std::this_thread::sleep_for(std::chrono::milliseconds(20));  // well past the spin
+  const double cpu0 = process_cpu_seconds();
+  std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  // Two spinning workers would use ~400 ms of CPU time here.
+  EXPECT_LT(process_cpu_seconds() - cpu0, 0.04);
 }
 
 int failing_task(void*, int i, uint8_t*) { return i == 13 ? -7 : 0; }

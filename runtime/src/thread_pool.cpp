@@ -1,8 +1,32 @@
 #include "thread_pool.h"
 
+#include <chrono>
+
 namespace plm {
 
 namespace {
+// How long a thread spins for work (or for a loop's end) before it sleeps.
+constexpr std::chrono::microseconds kSpin{200};
+
+inline void cpu_relax() {
+#if defined(__x86_64__) || defined(__i386__)
+  __builtin_ia32_pause();
+#elif defined(__aarch64__)
+  asm volatile("yield" ::: "memory");
+#endif
+}
+
+// Spins until done() or kSpin has passed; returns done().
+template <typename Done>
+bool spin_until(Done done) {
+  const auto until = std::chrono::steady_clock::now() + kSpin;
+  for (int i = 0;; ++i) {
+    if (done()) return true;
+    cpu_relax();
+    if ((i & 63) == 63 && std::chrono::steady_clock::now() > until) return done();
+  }
+}
+
 std::atomic<ThreadPool*> g_halide_pool{nullptr};
 thread_local bool t_in_pool_loop = false;
 
@@ -26,7 +50,7 @@ ThreadPool::ThreadPool(int n_threads) : n_threads_(n_threads < 1 ? 1 : n_threads
 ThreadPool::~ThreadPool() {
   {
     std::lock_guard<std::mutex> lock(mu_);
-    stop_ = true;
+    stop_.store(true);
   }
   wake_.notify_all();
   for (auto& t : workers_) t.join();
@@ -54,23 +78,33 @@ void ThreadPool::run_items(Job& job) {
     }
   }
   t_in_pool_loop = was;
-  if (done) job.finished.fetch_add(done, std::memory_order_acq_rel);
+  if (done) job.finished.fetch_add(done);  // seq_cst: see worker_loop
 }
 
 void ThreadPool::worker_loop() {
   uint64_t seen = 0;
   for (;;) {
     std::shared_ptr<Job> job;
+    spin_until([&] { return stop_.load(std::memory_order_relaxed) || generation_.load(std::memory_order_acquire) != seen; });
     {
       std::unique_lock<std::mutex> lock(mu_);
-      wake_.wait(lock, [&] { return stop_ || generation_ != seen; });
+      if (!stop_ && generation_ == seen) {
+        sleepers_.fetch_add(1);
+        wake_.wait(lock, [&] { return stop_ || generation_ != seen; });
+        sleepers_.fetch_sub(1);
+      }
       if (stop_) return;
       seen = generation_;
       job = job_;
     }
     run_items(*job);
-    { std::lock_guard<std::mutex> lock(mu_); }  // order the notify after the caller's wait check
-    done_.notify_all();
+    // The caller spins for the loop's end and sleeps only after saying so. Both
+    // sides use sequentially consistent atomics (finished, caller_sleeps), so at least
+    // one of them sees the other: the caller its loop finished, or this its flag.
+    if (job->caller_sleeps.load()) {
+      { std::lock_guard<std::mutex> lock(mu_); }  // order the notify after the caller's wait check
+      done_.notify_all();
+    }
   }
 }
 
@@ -90,12 +124,18 @@ int ThreadPool::parallel_for(int begin, int count, halide_task_t task, void* use
   {
     std::lock_guard<std::mutex> lock(mu_);
     job_ = job;
-    ++generation_;
+    generation_.fetch_add(1);
   }
-  wake_.notify_all();
+  // A sleeper counted after this check saw the new generation under mu_ before
+  // waiting, so it does not need the notify.
+  if (sleepers_.load() > 0) wake_.notify_all();
   run_items(*job);
-  std::unique_lock<std::mutex> lock(mu_);
-  done_.wait(lock, [&] { return job->finished.load(std::memory_order_acquire) == count; });
+  auto finished = [&] { return job->finished.load() == count; };
+  if (!spin_until(finished)) {
+    job->caller_sleeps.store(true);
+    std::unique_lock<std::mutex> lock(mu_);
+    done_.wait(lock, finished);
+  }
   return job->result.load();
 }
 
