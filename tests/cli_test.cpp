@@ -167,6 +167,10 @@ TEST(Cli, CompileRunAndBenchABundle) {
   EXPECT_EQ(test::read_bytes(archive), std::vector<uint8_t>{'k'});
   EXPECT_FALSE(std::filesystem::exists(test::temp_dir() + "/cli-static.plm"));
   expect_error(pocketlm({"compile", model, "--soc", "snapdragon-8-gen-3", "-o", out + ".2"}), "for android link the kernels into the app: compile with --emit-static");
+  expect_error(pocketlm({"compile", model, "--soc", "host", "-o", out + ".3", "--kv-cache", "q4_0"}), "--kv-cache must be f16 or q8_0, not 'q4_0'");
+  // aidreams260K's heads are 16 wide: no whole Q8_0 block per head.
+  expect_error(pocketlm({"compile", model, "--soc", "host", "-o", out + ".3", "--kv-cache", "q8_0"}), "this model's head_dim is 16");
+  EXPECT_FALSE(std::filesystem::exists(out + ".3"));
   r = pocketlm({"inspect", out});
   EXPECT_EQ(r.exit_code, 0) << r.err;
   EXPECT_NE(r.out.find("verified"), std::string::npos) << r.out;

@@ -20,8 +20,9 @@ struct Case {
   const char* model;
   const char* reference;
   double min_cosine, min_top1;
+  const char* kv_cache = "f16";  // or q8_0: the compile --kv-cache option
 };
-void PrintTo(const Case& c, std::ostream* os) { *os << c.target.soc << " " << c.model; }
+void PrintTo(const Case& c, std::ostream* os) { *os << c.target.soc << " " << c.model << " kv " << c.kv_cache; }
 
 class CrossRuntime : public ::testing::TestWithParam<Case> {};
 
@@ -32,11 +33,11 @@ TEST_P(CrossRuntime, LogitsMatchLlamaCpp) {
   const std::string greedy = test::testdata(std::string("reference/") + c.reference + ".greedy.txt");
   PLM_REQUIRE_TESTDATA(model);
   PLM_REQUIRE_TESTDATA(ref);
-  const std::string bundle = test::cached_bundle(model, c.target.soc);
+  const std::string bundle = test::cached_bundle(model, c.target.soc, c.kv_cache);
   const auto prompt = test::read_id_lines(greedy).at(0);
   std::string ids;
   for (int32_t id : prompt) ids += (ids.empty() ? "" : ",") + std::to_string(id);
-  const std::string out = test::temp_dir() + "/cross-" + c.target.soc + "-" + c.model + ".f32";
+  const std::string out = test::temp_dir() + "/cross-" + c.target.soc + "-" + c.model + "-" + c.kv_cache + ".f32";
   std::vector<std::string> argv;
   if (c.target.qemu_cpu)
     argv = {PLM_QEMU_AARCH64, "-cpu", c.target.qemu_cpu, "-L", "/usr/aarch64-linux-gnu", std::string(PLM_RUNNER_DIR) + "/plm_runtime_logits_arm64",
@@ -73,12 +74,13 @@ std::vector<Case> cases() {
     v.push_back({t, "synth-llama-Q8_0.gguf", "synth-llama-Q8_0", 0.999, 0.9});
     v.push_back({t, "synth-llama-Q4_0.gguf", "synth-llama-Q4_0", 0.995, 0.9});
     v.push_back({t, "synth-llama-Q4_K_M.gguf", "synth-llama-Q4_K_M", 0.995, 0.9});
+    v.push_back({t, "synth-llama-Q8_0.gguf", "synth-llama-Q8_0", 0.999, 0.9, "q8_0"});
   }
   return v;
 }
 
 INSTANTIATE_TEST_SUITE_P(Socs, CrossRuntime, ::testing::ValuesIn(cases()), [](const auto& i) {
-  std::string n = std::string(i.param.target.soc) + "_" + i.param.model;
+  std::string n = std::string(i.param.target.soc) + "_" + i.param.model + (std::string(i.param.kv_cache) == "f16" ? "" : "_kv_q8_0");
   for (char& ch : n)
     if (!std::isalnum(static_cast<unsigned char>(ch))) ch = '_';
   return n;

@@ -8,6 +8,8 @@
 #include "import/model_file.h"
 #include "ir/graph.h"
 #include "kernel_test_support.h"
+#include "quant/ggml_types.h"
+#include "quant/quantize.h"
 #include "reference/reference_executor.h"
 #include "test_support.h"
 
@@ -218,31 +220,87 @@ TEST_P(AttentionKernels, KvStoreRoundsLikeTheReference) {
   }
 }
 
-TEST_P(AttentionKernels, CausalGqaOverF16CacheMatchesReference) {
+// The q8_0 cache as the reference quantiser writes GGUF's Q8_0 blocks, split into the
+// kernels' two arrays (quants [P][W], f16 scales [P][W/32]); returns the dequantised values.
+std::vector<float> through_q8_0(const std::vector<float>& x, int64_t W, std::vector<int8_t>* qs, std::vector<uint16_t>* ds) {
+  const int64_t rows = int64_t(x.size()) / W, nb = W / kQK;
+  qs->resize(x.size());
+  ds->resize(size_t(rows * nb));
+  std::vector<Q8_0Block> blocks(static_cast<size_t>(nb));
+  std::vector<float> y(x.size());
+  for (int64_t r = 0; r < rows; ++r) {
+    quantize_row(GgmlType::Q8_0, x.data() + r * W, blocks.data(), W);
+    for (int64_t b = 0; b < nb; ++b) {
+      const Q8_0Block& blk = blocks[size_t(b)];
+      (*ds)[size_t(r * nb + b)] = blk.d;
+      for (int i = 0; i < kQK; ++i) {
+        (*qs)[size_t(r * W + b * kQK + i)] = blk.qs[i];
+        y[size_t(r * W + b * kQK + i)] = float(blk.qs[i]) * fp16_to_f32(blk.d);
+      }
+    }
+  }
+  return y;
+}
+
+TEST_P(AttentionKernels, KvStoreQ8_0MatchesTheReferenceQuantiser) {
+  for (int32_t T : {1, 7, 333}) {
+    auto x = randn(size_t(64 * T), rng, 10.0f);
+    for (int i = 32; i < 64; ++i) x[size_t(i)] = 0.0f;  // an all-zero block: scale 0, quants 0
+    if (T > 1) {  // a block with scale exactly 1 and values at halves: roundf rounds them away from zero
+      x[64] = 127.0f, x[65] = 2.5f, x[66] = -2.5f, x[67] = 0.5f;
+    }
+    std::vector<uint8_t> in;
+    append(in, x.data(), x.size());
+    const auto got = test::run_kernel(GetParam(), "kv_store_q8_0_" + id_of(GetParam().name) + "_w64", T, in);
+    std::vector<int8_t> qs;
+    std::vector<uint16_t> ds;
+    through_q8_0(x, 64, &qs, &ds);
+    ASSERT_EQ(got.size(), qs.size() + ds.size() * 2);
+    EXPECT_EQ(0, std::memcmp(got.data(), qs.data(), qs.size())) << "quants, T=" << T;
+    EXPECT_EQ(0, std::memcmp(got.data() + qs.size(), ds.data(), ds.size() * 2)) << "scales, T=" << T;
+  }
+}
+
+// One attention kernel against the reference executor's attention over the same
+// cache contents (rounded to f16, or quantised to q8_0), in f32.
+void check_attention(const test::ClassInfo& c, std::mt19937& rng, bool q8) {
   struct Shape {
     int heads, kv_heads, head_dim;
   };
-  for (const Shape s : {Shape{8, 2, 32}, Shape{4, 4, 16}, Shape{14, 2, 64}})
+  for (const Shape s : {Shape{8, 2, 32}, Shape{4, 4, 16}, Shape{14, 2, 64}}) {
+    if (q8 && s.head_dim % 32) continue;
     for (auto [pos0, T] : {std::pair{0, 1}, std::pair{0, 7}, std::pair{5, 1}, std::pair{100, 64}, std::pair{0, 333}, std::pair{300, 33}}) {
       const int64_t QW = int64_t(s.heads) * s.head_dim, KW = int64_t(s.kv_heads) * s.head_dim, P = pos0 + T;
       const auto q = randn(size_t(QW * P), rng), k = randn(size_t(KW * P), rng), v = randn(size_t(KW * P), rng);
-      std::vector<uint16_t> kb, vb;
-      const auto k16 = through_f16(k, &kb), v16 = through_f16(v, &vb);
       std::vector<uint8_t> in;
       append(in, q.data() + size_t(pos0) * QW, size_t(T) * QW);  // the batch's queries
-      append(in, kb.data(), kb.size());
-      append(in, vb.data(), vb.size());
+      std::vector<float> kc, vc;
+      if (q8) {
+        std::vector<int8_t> kq, vq;
+        std::vector<uint16_t> kd, vd;
+        kc = through_q8_0(k, KW, &kq, &kd);
+        vc = through_q8_0(v, KW, &vq, &vd);
+        append(in, kq.data(), kq.size());
+        append(in, kd.data(), kd.size());
+        append(in, vq.data(), vq.size());
+        append(in, vd.data(), vd.size());
+      } else {
+        std::vector<uint16_t> kb, vb;
+        kc = through_f16(k, &kb);
+        vc = through_f16(v, &vb);
+        append(in, kb.data(), kb.size());
+        append(in, vb.data(), vb.size());
+      }
       append(in, &pos0, 1);
-      const std::string kn = "attention_" + id_of(GetParam().name) + "_h" + std::to_string(s.heads) + "_kv" +
+      const std::string kn = std::string("attention_") + (q8 ? "q8_0_" : "") + id_of(c.name) + "_h" + std::to_string(s.heads) + "_kv" +
                              std::to_string(s.kv_heads) + "_d" + std::to_string(s.head_dim);
-      const auto got = floats(test::run_kernel(GetParam(), kn, T, in, int32_t(P)));
-      // The reference attends over the same (f16-rounded) keys and values in f32.
+      const auto got = floats(test::run_kernel(c, kn, T, in, int32_t(P)));
       RefGraph r;
       r.g.hp.n_layer = 1;
       r.g.hp.n_head = s.heads;
       r.g.hp.n_head_kv = s.kv_heads;
       r.g.hp.head_dim = s.head_dim;
-      const int qi = r.input(q, QW, P), ki = r.input(k16, KW, P), vi = r.input(v16, KW, P);
+      const int qi = r.input(q, QW, P), ki = r.input(kc, KW, P), vi = r.input(vc, KW, P);
       r.g.logits = r.g.add_op(OpKind::Attention, {qi, ki, vi}, {kTokens, QW}, "out", 0, s.heads);
       r.g.hp.n_vocab = P;
       r.g.hp.n_ctx_train = P;
@@ -253,7 +311,11 @@ TEST_P(AttentionKernels, CausalGqaOverF16CacheMatchesReference) {
       if (pos0) ex.eval(first);
       expect_close(got, ex.eval(batch), 2e-5, kn + " pos0=" + std::to_string(pos0) + " T=" + std::to_string(T));
     }
+  }
 }
+
+TEST_P(AttentionKernels, CausalGqaOverF16CacheMatchesReference) { check_attention(GetParam(), rng, false); }
+TEST_P(AttentionKernels, CausalGqaOverQ8_0CacheMatchesReference) { check_attention(GetParam(), rng, true); }
 
 INSTANTIATE_TEST_SUITE_P(AllClasses, AttentionKernels, ::testing::ValuesIn(test::kClasses),
                          [](const auto& i) { return id_of(i.param.name); });

@@ -48,7 +48,7 @@ std::string temp_dir() {
   return dir.path;
 }
 
-std::string cached_bundle(const std::string& model, const std::string& soc) {
+std::string cached_bundle(const std::string& model, const std::string& soc, const std::string& kv_cache) {
   namespace fs = std::filesystem;
   std::error_code ec;
   // Keyed by this test binary (name and build time): it links the compiler that writes
@@ -58,7 +58,8 @@ std::string cached_bundle(const std::string& model, const std::string& soc) {
   const auto stamp = fs::last_write_time(exe, ec).time_since_epoch().count();
   const fs::path dir = fs::path(PLM_TEST_CACHE_DIR);
   fs::create_directories(dir, ec);
-  const std::string prefix = fs::path(model).filename().string() + "." + soc + "." + exe.filename().string() + ".";
+  const std::string prefix =
+      fs::path(model).filename().string() + "." + soc + "." + (kv_cache == "f16" ? "" : "kv-" + kv_cache + ".") + exe.filename().string() + ".";
   const fs::path out = dir / (prefix + std::to_string(stamp) + ".plm");
   if (!fs::exists(out)) {
     for (const auto& e : fs::directory_iterator(dir, ec)) {
@@ -68,7 +69,10 @@ std::string cached_bundle(const std::string& model, const std::string& soc) {
       if (bundle && name.rfind(prefix, 0) == 0 && e.path() != out) fs::remove(e.path(), ec);
     }
     const ModelFile mf = open_model_file(model);
-    write_bundle(mf, build_graph(mf), find_soc(soc), out.string(), BundleOptions::overwriting());  // atomic rename: racing writers agree
+    BundleOptions opt = BundleOptions::overwriting();
+    if (kv_cache == "q8_0") opt.kv_cache_type = bundle::KvCacheType::Q8_0;
+    else if (kv_cache != "f16") throw std::runtime_error("cached_bundle: unknown KV cache type " + kv_cache);
+    write_bundle(mf, build_graph(mf), find_soc(soc), out.string(), opt);  // atomic rename: racing writers agree
   }
   return out.string();
 }

@@ -25,9 +25,10 @@ bool have_testdata(const std::string& path);
   } while (0)
 
 std::string temp_dir();  // a fresh directory per test binary run
-// `model` compiled for `soc`, built once per test binary build and shared by the
-// test processes (ctest runs every case in its own process).
-std::string cached_bundle(const std::string& model, const std::string& soc);
+// `model` compiled for `soc` (with the KV cache type `kv_cache`: f16 or q8_0), built once
+// per test binary build and shared by the test processes (ctest runs every case in its
+// own process).
+std::string cached_bundle(const std::string& model, const std::string& soc, const std::string& kv_cache = "f16");
 std::string write_temp(const std::string& name, const std::vector<uint8_t>& bytes);
 std::vector<uint8_t> read_bytes(const std::string& path);
 std::vector<float> read_f32(const std::string& path);

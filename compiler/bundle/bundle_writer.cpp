@@ -108,6 +108,7 @@ BundleStats write_bundle(const ModelFile& mf, const Graph& g, const SocProfile& 
   const bool overwrite = opt.overwrite;
   const StaticKernelPaths static_paths = static_kernel_paths(out);
   if (!opt.static_kernels) require_loadable_kernels(soc);  // refuse before the work, not after it
+  require_kv_cache_fits(g, opt.kv_cache_type);
   if (!overwrite)
     for (const std::string& p : opt.static_kernels ? std::vector<std::string>{out, static_paths.archive, static_paths.header}
                                                    : std::vector<std::string>{out})
@@ -152,7 +153,7 @@ BundleStats write_bundle(const ModelFile& mf, const Graph& g, const SocProfile& 
   std::map<std::string, StoredTensor> stored;
   for (size_t i = 0; i < packed.size(); ++i)
     stored[packed[i].name] = {uint32_t(i), packed[i].format, packed[i].k, packed[i].n, packed[i].tile_rows};
-  const LoweredPlan plan = lower_graph(g, stored, soc.schedule);
+  const LoweredPlan plan = lower_graph(g, stored, soc.schedule, opt.kv_cache_type);
   auto kernel_progress = [&](size_t d, size_t t, const std::string& key) {
     if (progress) progress("kernels", d, t, key);
   };
@@ -220,7 +221,7 @@ BundleStats write_bundle(const ModelFile& mf, const Graph& g, const SocProfile& 
     for (size_t i = 0; i < plan.slot_offsets.size(); ++i)
       slots.push_back(bundle::CreateSlot(fb, plan.slot_offsets[i], plan.slot_bytes_per_token[i]));
     auto bplan = bundle::CreatePlan(fb, fb.CreateVector(steps), fb.CreateVector(slots), plan.arena_bytes_per_token, plan.logits_slot,
-                                    plan.kv_width, fb.CreateString(soc.halide_target));
+                                    plan.kv_width, fb.CreateString(soc.halide_target), plan.kv_cache_type);
     auto root = bundle::CreateBundle(fb, fb.CreateString("pocketlm 0.1.0"), fb.CreateString(mf.path), req, hparams, voc,
                                      fb.CreateVector(tensors), fb.CreateVector(sections), fb.CreateVector(kernels), bplan,
                                      opt.static_kernels ? fb.CreateString(static_id) : 0);

@@ -7,6 +7,7 @@
 #include <string>
 
 #include "import/model_file.h"
+#include "bundle_generated.h"
 #include "ir/graph.h"
 #include "soc_catalog.h"
 
@@ -28,6 +29,8 @@ struct BundleOptions {
   // `--emit-static`: the kernels go to OUT's stem + ".kernels.a" (and ".kernels.h")
   // instead of into the bundle; see kernels/kernel_library.h.
   bool static_kernels = false;
+  // `--kv-cache`: how the runtime stores keys and values (runtime/src/kv_cache.h).
+  bundle::KvCacheType kv_cache_type = bundle::KvCacheType::F16;
   BundleProgress progress;
 
   static BundleOptions overwriting() {

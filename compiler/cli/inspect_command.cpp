@@ -9,6 +9,7 @@
 #include "import/model_file.h"
 #include "models/model_graph.h"
 #include "error.h"
+#include "kv_cache.h"
 
 namespace plm {
 
@@ -61,8 +62,10 @@ static int inspect_bundle(const std::string& path, bool tensors) {
     std::printf("kernels:  linked statically into the app (library %s, from `compile --emit-static`)\n", m.static_kernels()->c_str());
   std::printf("this CPU: %s\n", why.empty() ? "has every feature the kernels need" : why.c_str());
   if (m.plan() && m.kernels())
-    std::printf("plan:     %u steps, %u kernels, arena %.1f KiB per token of batch\n", m.plan()->steps()->size(), m.kernels()->size(),
-                double(m.plan()->arena_bytes_per_token()) / 1024);
+    std::printf("plan:     %u steps, %u kernels, arena %.1f KiB per token of batch, KV cache %s (%.1f KiB per token of context)\n",
+                m.plan()->steps()->size(), m.kernels()->size(), double(m.plan()->arena_bytes_per_token()) / 1024,
+                bundle::EnumNameKvCacheType(m.plan()->kv_cache_type()),
+                double(2 * m.hparams()->n_layer() * kv_cache_bytes_per_position(m.plan()->kv_cache_type(), m.plan()->kv_width())) / 1024);
   if (tensors) {
     std::printf("\ntensors:\n  %-36s %-6s %-14s %5s %12s\n", "name", "format", "k x n", "tile", "bytes");
     for (const auto* t : *m.tensors()) {

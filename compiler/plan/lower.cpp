@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <sstream>
+#include <tuple>
 
 #include "error.h"
 
@@ -9,6 +10,7 @@ namespace plm {
 namespace {
 
 using bundle::ArgKind;
+using bundle::KvCacheType;
 using bundle::WeightFormat;
 
 const char* format_param(WeightFormat f) {
@@ -27,11 +29,25 @@ const char* format_param(WeightFormat f) {
 bool is_float(WeightFormat f) { return f == WeightFormat::F32 || f == WeightFormat::F16; }
 bool is_kquant(WeightFormat f) { return f == WeightFormat::Q4_K || f == WeightFormat::Q5_K || f == WeightFormat::Q6_K; }
 
+}  // namespace
+
+void require_kv_cache_fits(const Graph& g, KvCacheType kv_cache_type) {
+  if (kv_cache_type == KvCacheType::Q8_0 && g.hp.head_dim % 32 != 0)
+    fail("a q8_0 KV cache stores blocks of 32 values within a head, and this model's head_dim is ", g.hp.head_dim,
+         ": use the f16 KV cache (--kv-cache f16)");
+}
+
+namespace {
+
 class Lowering {
  public:
-  Lowering(const Graph& g, const std::map<std::string, StoredTensor>& t, ScheduleClass cls) : g_(g), tensors_(t), cls_(cls) {}
+  Lowering(const Graph& g, const std::map<std::string, StoredTensor>& t, ScheduleClass cls, KvCacheType kv)
+      : g_(g), tensors_(t), cls_(cls) {
+    plan_.kv_cache_type = kv;
+  }
 
   LoweredPlan run() {
+    require_kv_cache_fits(g_, plan_.kv_cache_type);
     for (size_t i = 0; i < g_.ops.size(); ++i) lower(g_.ops[i]);
     plan_.logits_slot = slot_of(g_.logits, 4 * uint64_t(g_.hp.n_vocab));
     plan_.kv_width = g_.hp.n_head_kv * g_.hp.head_dim;
@@ -183,15 +199,38 @@ class Lowering {
         break;
       }
       case OpKind::Attention: {
+        // The cache's parts (runtime/src/kv_cache.h): f16 values, or Q8_0 quants + f16 scales.
         const int64_t KW = g_.hp.n_head_kv * g_.hp.head_dim;
-        const uint32_t store = kernel("plm_gen_attention", "kv_store", {"width=" + n(KW)}, "i:f32:" + n(KW) + ",T o:u16:" + n(KW) + ",T");
+        const bool q8 = plan_.kv_cache_type == KvCacheType::Q8_0;
+        const std::vector<std::string> type = q8 ? std::vector<std::string>{"kv_type=q8_0"} : std::vector<std::string>{};
+        auto parts = [&](const char* role, const char* rows) {
+          const std::string r = std::string(" ") + role + ":";
+          return q8 ? r + "i8:" + n(KW) + "," + rows + r + "u16:" + n(KW / 32) + "," + rows : r + "u16:" + n(KW) + "," + rows;
+        };
+        auto views = [&](ArgKind kind, uint32_t layer) {
+          std::vector<PlanArg> v = {{kind, layer, 0}};
+          if (q8) v.push_back({kind, layer, 1});
+          return v;
+        };
+        std::vector<std::string> store_params = {"width=" + n(KW)};
+        store_params.insert(store_params.end(), type.begin(), type.end());
+        const uint32_t store = kernel("plm_gen_attention", "kv_store", store_params, "i:f32:" + n(KW) + ",T" + parts("o", "T"));
         const uint32_t L = uint32_t(op.layer);
-        step(store, {act(op.inputs[1]), {ArgKind::KCacheAppend, L, 0}}, "kv_store k " + out.name);
-        step(store, {act(op.inputs[2]), {ArgKind::VCacheAppend, L, 0}}, "kv_store v " + out.name);
-        const uint32_t k = kernel("plm_gen_attention", "attention",
-                                  {"heads=" + n(g_.hp.n_head), "kv_heads=" + n(g_.hp.n_head_kv), "head_dim=" + n(g_.hp.head_dim)},
-                                  "i:f32:" + n(W) + ",T i:u16:" + n(KW) + ",P i:u16:" + n(KW) + ",P s o:f32:" + n(W) + ",T");
-        step(k, {act(op.inputs[0]), {ArgKind::KCache, L, 0}, {ArgKind::VCache, L, 0}, {ArgKind::Pos0, 0, 0}, act(op.output)}, name);
+        for (const auto& [input, kind, what] : {std::tuple{1, ArgKind::KCacheAppend, "kv_store k "}, std::tuple{2, ArgKind::VCacheAppend, "kv_store v "}}) {
+          std::vector<PlanArg> args = {act(op.inputs[size_t(input)])};
+          for (const PlanArg& a : views(kind, L)) args.push_back(a);
+          step(store, args, what + out.name);
+        }
+        std::vector<std::string> params = {"heads=" + n(g_.hp.n_head), "kv_heads=" + n(g_.hp.n_head_kv), "head_dim=" + n(g_.hp.head_dim)};
+        params.insert(params.end(), type.begin(), type.end());
+        const uint32_t k = kernel("plm_gen_attention", "attention", params,
+                                  "i:f32:" + n(W) + ",T" + parts("i", "P") + parts("i", "P") + " s o:f32:" + n(W) + ",T");
+        std::vector<PlanArg> args = {act(op.inputs[0])};
+        for (ArgKind kind : {ArgKind::KCache, ArgKind::VCache})
+          for (const PlanArg& a : views(kind, L)) args.push_back(a);
+        args.push_back({ArgKind::Pos0, 0, 0});
+        args.push_back(act(op.output));
+        step(k, args, name);
         break;
       }
       case OpKind::SwiGLU:
@@ -274,8 +313,8 @@ class Lowering {
 
 }  // namespace
 
-LoweredPlan lower_graph(const Graph& g, const std::map<std::string, StoredTensor>& tensors, ScheduleClass cls) {
-  return Lowering(g, tensors, cls).run();
+LoweredPlan lower_graph(const Graph& g, const std::map<std::string, StoredTensor>& tensors, ScheduleClass cls, KvCacheType kv_cache_type) {
+  return Lowering(g, tensors, cls, kv_cache_type).run();
 }
 
 }  // namespace plm

@@ -49,9 +49,16 @@ struct LoweredPlan {
   uint64_t arena_bytes_per_token = 0;
   uint32_t logits_slot = 0;
   int64_t kv_width = 0;
+  bundle::KvCacheType kv_cache_type = bundle::KvCacheType::F16;
 };
 
-// Throws Error naming the op when no kernel implements it (e.g. rope_freqs factors).
-LoweredPlan lower_graph(const Graph& g, const std::map<std::string, StoredTensor>& tensors, ScheduleClass cls);
+// Throws Error unless the model's heads can hold the KV cache type (Q8_0: blocks of 32
+// within a head). lower_graph checks it too; callers check first to fail before long work.
+void require_kv_cache_fits(const Graph& g, bundle::KvCacheType kv_cache_type);
+
+// Throws Error naming the op when no kernel implements it (e.g. rope_freqs factors),
+// or when the model's heads cannot hold the KV cache type (Q8_0: head_dim % 32).
+LoweredPlan lower_graph(const Graph& g, const std::map<std::string, StoredTensor>& tensors, ScheduleClass cls,
+                        bundle::KvCacheType kv_cache_type = bundle::KvCacheType::F16);
 
 }  // namespace plm

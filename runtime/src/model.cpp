@@ -9,6 +9,7 @@
 
 #include "error.h"
 #include "kernel_registry.h"
+#include "kv_cache.h"
 #include "thread_pool.h"
 
 namespace plm {
@@ -98,6 +99,10 @@ void Model::check_plan() const {
   const auto& slots = *plan.slots();
   const int64_t n_layer = meta.hparams()->n_layer(), kv_width = plan.kv_width();
   if (kv_width != meta.hparams()->n_head_kv() * meta.hparams()->head_dim()) fail(path, ": plan kv_width disagrees with the hparams");
+  const bundle::KvCacheType kv_type = plan.kv_cache_type();
+  if (kv_type != bundle::KvCacheType::F16 && kv_type != bundle::KvCacheType::Q8_0)
+    fail(path, ": unknown KV cache type ", int(kv_type), " (a newer pocketlm wrote it?)");
+  if (kv_type == bundle::KvCacheType::Q8_0 && kv_width % 32 != 0) fail(path, ": a Q8_0 KV cache needs kv_width to be a multiple of 32");
   for (const auto* s : slots)
     if (s->bytes_per_token() > plan.arena_bytes_per_token() || s->offset() > plan.arena_bytes_per_token() - s->bytes_per_token())
       fail(path, ": plan slot outside the arena");
@@ -142,7 +147,10 @@ void Model::check_plan() const {
         case bundle::ArgKind::KCache:
         case bundle::ArgKind::VCache: {
           const bool append = a->kind() == bundle::ArgKind::KCacheAppend || a->kind() == bundle::ArgKind::VCacheAppend;
-          if (int64_t(a->ref()) >= n_layer || s.elem_bytes != 2 || s.extents.size() != 2 || s.extents[0] != kv_width ||
+          const int part = a->part();
+          // One row of the part as runtime/src/kv_cache.h lays it out.
+          if (part >= kv_cache_parts(kv_type) || int64_t(a->ref()) >= n_layer || s.extents.size() != 2 ||
+              s.extents[0] * s.elem_bytes != kv_cache_row_bytes(kv_type, kv_width, part) ||
               (append ? !has_t || s.role != 'o' : !has_p || s.role != 'i'))
             bad("argument ", i, " is not a KV cache view");
           break;

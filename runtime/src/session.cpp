@@ -7,6 +7,7 @@
 
 #include "error.h"
 #include "kernel_buffer.h"
+#include "kv_cache.h"
 
 namespace plm {
 
@@ -23,8 +24,10 @@ Session::Session(std::shared_ptr<const Model> model, int64_t n_ctx, int64_t n_ba
   pool_ = std::make_unique<ThreadPool>(n_threads);
   arena_.resize(size_t(m.plan()->arena_bytes_per_token() * uint64_t(n_batch_)) + 64);
   arena_base_ = arena_.data() + (64 - reinterpret_cast<uintptr_t>(arena_.data()) % 64) % 64;
-  k_cache_.assign(size_t(hp.n_layer()), std::vector<uint16_t>(size_t(n_ctx_ * kv_width_)));
-  v_cache_.assign(size_t(hp.n_layer()), std::vector<uint16_t>(size_t(n_ctx_ * kv_width_)));
+  kv_type_ = m.plan()->kv_cache_type();
+  const size_t kv_bytes = size_t(n_ctx_ * kv_cache_bytes_per_position(kv_type_, kv_width_));
+  k_cache_.assign(size_t(hp.n_layer()), std::vector<uint8_t>(kv_bytes));
+  v_cache_.assign(size_t(hp.n_layer()), std::vector<uint8_t>(kv_bytes));
 }
 
 std::vector<float> Session::decode(const std::vector<int32_t>& ids, bool last_only) {
@@ -80,10 +83,16 @@ void Session::run_chunk(const int32_t* ids, int64_t T, float* logits_out, bool l
                                                     : (a.part() == 1 ? t->scales : reinterpret_cast<const uint8_t*>(t->mins)));
           break;
         }
-        case bundle::ArgKind::KCacheAppend: host = reinterpret_cast<uint8_t*>(k_cache_[a.ref()].data() + pos0 * kv_width_); break;
-        case bundle::ArgKind::VCacheAppend: host = reinterpret_cast<uint8_t*>(v_cache_[a.ref()].data() + pos0 * kv_width_); break;
-        case bundle::ArgKind::KCache: host = reinterpret_cast<uint8_t*>(k_cache_[a.ref()].data()); break;
-        case bundle::ArgKind::VCache: host = reinterpret_cast<uint8_t*>(v_cache_[a.ref()].data()); break;
+        case bundle::ArgKind::KCacheAppend:
+        case bundle::ArgKind::VCacheAppend:
+        case bundle::ArgKind::KCache:
+        case bundle::ArgKind::VCache: {
+          const bool keys = a.kind() == bundle::ArgKind::KCacheAppend || a.kind() == bundle::ArgKind::KCache;
+          const bool append = a.kind() == bundle::ArgKind::KCacheAppend || a.kind() == bundle::ArgKind::VCacheAppend;
+          host = (keys ? k_cache_ : v_cache_)[a.ref()].data() + kv_cache_part_offset(kv_type_, kv_width_, n_ctx_, a.part()) +
+                 (append ? pos0 * kv_cache_row_bytes(kv_type_, kv_width_, a.part()) : 0);
+          break;
+        }
         default: break;
       }
       bufs.push_back(std::make_unique<KernelBuffer>(host, s.type, resolve_extents(s, tn, positions)));

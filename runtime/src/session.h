@@ -52,7 +52,8 @@ class Session {
   std::unique_ptr<ThreadPool> pool_;
   std::vector<uint8_t> arena_;  // 64-byte aligned start below
   uint8_t* arena_base_ = nullptr;
-  std::vector<std::vector<uint16_t>> k_cache_, v_cache_;
+  bundle::KvCacheType kv_type_ = bundle::KvCacheType::F16;
+  std::vector<std::vector<uint8_t>> k_cache_, v_cache_;  // per layer, laid out as kv_cache.h says
   bool profiling_ = false;
   std::map<std::string, KernelProfile> profile_;
 };

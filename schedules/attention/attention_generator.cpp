@@ -1,4 +1,6 @@
-// Causal attention with grouped-query heads over an f16 KV cache.
+// Causal attention with grouped-query heads over the KV cache, stored as f16 or, with
+// kv_type=q8_0, as GGUF's Q8_0 (int8 values with one f16 scale per 32 along the row:
+// 34 bytes per 32 values instead of 64; quants and scales in separate arrays).
 // Token t of the batch sits at position pos0 + t and attends to cache positions
 // 0 .. pos0 + t (the batch's own keys are already stored by kv_store):
 //   score(j) = q . k(j) / sqrt(head_dim),  out = sum_j softmax(score)(j) * v(j).
@@ -20,21 +22,49 @@ class Attention : public Generator<Attention> {
   GeneratorParam<int> heads{"heads", 8};
   GeneratorParam<int> kv_heads{"kv_heads", 2};
   GeneratorParam<int> head_dim{"head_dim", 32};
+  GeneratorParam<std::string> kv_type{"kv_type", "f16"};  // f16 | q8_0
   Input<Buffer<float, 2>> q{"q"};           // [heads * head_dim][tokens]
-  Input<Buffer<uint16_t, 2>> k{"k"};        // [kv_heads * head_dim][positions >= pos0 + tokens]
-  Input<Buffer<uint16_t, 2>> v{"v"};
-  Input<int32_t> pos0{"pos0"};
-  Output<Buffer<float, 2>> out{"out"};      // [heads * head_dim][tokens]
+  // Added in configure (their number depends on kv_type), in this order:
+  //   f16:  k, v      u16 [kv_heads * head_dim][positions >= pos0 + tokens]
+  //   q8_0: k, k_scales, v, v_scales: i8 [kv_heads * head_dim][positions] and
+  //         u16 (f16 bits) [kv_heads * head_dim / 32][positions]
+  std::vector<Input<Buffer<void>>*> kv_;
+  Input<int32_t>* pos0_ = nullptr;
+  Output<Buffer<float, 2>> out{"out"};  // [heads * head_dim][tokens]
+
+  void configure() {
+    const bool q8 = std::string(kv_type) == "q8_0";
+    plm::require(q8 || std::string(kv_type) == "f16", "kv_type must be f16 or q8_0");
+    for (const char* name : {"k", "k_scales", "v", "v_scales"}) {
+      const bool scales = std::string(name).find("scales") != std::string::npos;
+      if (scales && !q8) continue;
+      kv_.push_back(add_input<Buffer<void>>(name, scales || !q8 ? UInt(16) : Int(8), 2));
+    }
+    pos0_ = add_input<int32_t>("pos0");
+  }
 
   void generate() {
     const plm::ScheduleClass cls = plm::parse_schedule_class(schedule_class);
     const int H = heads, KVH = kv_heads, D = head_dim;
     plm::require(H % KVH == 0, "heads must be a multiple of kv_heads");
+    const bool q8 = kv_.size() == 4;
+    plm::require(!q8 || D % 32 == 0, "a q8_0 KV cache needs head_dim to be a multiple of 32");
     const int group = H / KVH;
+    auto& k = *kv_[0];
+    auto& v = *kv_[q8 ? 2 : 1];
+    auto& pos0 = *pos0_;
     Var i("i"), d("d"), h("h"), j("j"), t("t"), u("u");
     Func kf("kf"), vf("vf"), score("score"), mx("mx"), e("e"), den("den"), num("num");
-    kf(i, j) = plm::widen_f16(k(i, j));
-    vf(i, j) = plm::widen_f16(v(i, j));
+    if (q8) {
+      auto& ks = *kv_[1];
+      auto& vs = *kv_[3];
+      kf(i, j) = f32(k(i, j)) * plm::widen_f16(ks(i / 32, j));
+      vf(i, j) = f32(v(i, j)) * plm::widen_f16(vs(i / 32, j));
+      for (auto* sc : {&ks, &vs}) (*sc).dim(0).set_bounds(0, KVH * D / 32).dim(1).set_stride(KVH * D / 32).dim(1).set_min(0);
+    } else {
+      kf(i, j) = plm::widen_f16(k(i, j));
+      vf(i, j) = plm::widen_f16(v(i, j));
+    }
     RDom rd(0, D, "rd");
     score(j, h, t) = 0.0f;
     score(j, h, t) += q(h * D + rd, t) * kf((h / group) * D + rd, j);
@@ -94,22 +124,56 @@ class Attention : public Generator<Attention> {
   }
 };
 
-// Stores the batch's keys or values into the f16 cache (the runtime passes the
-// cache rows pos0 .. pos0 + tokens - 1 as the output), rounding to nearest even.
+// Stores the batch's keys or values into the cache (the runtime passes the cache rows
+// pos0 .. pos0 + tokens - 1 as the outputs). f16: rounding to nearest even. q8_0:
+// GGUF's Q8_0 blocks of 32 along the row, exactly as quantize_row (the reference
+// quantiser, which matches llama.cpp's) makes them: d = absmax / 127,
+// q = roundf(x / d) (halves away from zero), d stored as f16.
 class KvStore : public Generator<KvStore> {
  public:
   GeneratorParam<std::string> schedule_class{"schedule_class", "x86-avx512-vnni"};
   GeneratorParam<int> width{"width", 64};  // kv_heads * head_dim
+  GeneratorParam<std::string> kv_type{"kv_type", "f16"};  // f16 | q8_0
   Input<Buffer<float, 2>> x{"x"};          // [width][tokens]
-  Output<Buffer<uint16_t, 2>> cache{"cache"};
+  // f16: cache u16 [width][tokens]. q8_0: cache i8 [width][tokens], scales u16 [width/32][tokens].
+  Output<Buffer<void>>* cache_ = nullptr;
+  Output<Buffer<uint16_t, 2>>* scales_ = nullptr;
+
+  void configure() {
+    const bool q8 = std::string(kv_type) == "q8_0";
+    plm::require(q8 || std::string(kv_type) == "f16", "kv_type must be f16 or q8_0");
+    cache_ = add_output<Buffer<void>>("cache", q8 ? Int(8) : UInt(16), 2);
+    if (q8) scales_ = add_output<Buffer<uint16_t, 2>>("scales");
+  }
 
   void generate() {
     const plm::ScheduleClass cls = plm::parse_schedule_class(schedule_class);
-    Var i("i"), t("t");
-    cache(i, t) = reinterpret<uint16_t>(cast<float16_t>(x(i, t)));
-    cache.vectorize(i, plm::f32_lanes(cls), TailStrategy::GuardWithIf);
+    auto& cache = *cache_;
+    Var i("i"), t("t"), b("b");
     x.dim(0).set_bounds(0, width).dim(1).set_stride(width);
+    if (!scales_) {
+      cache(i, t) = reinterpret<uint16_t>(cast<float16_t>(x(i, t)));
+      cache.vectorize(i, plm::f32_lanes(cls), TailStrategy::GuardWithIf);
+      cache.dim(0).set_bounds(0, width).dim(1).set_stride(width);
+      return;
+    }
+    plm::require(int(width) % 32 == 0, "a q8_0 KV cache needs width to be a multiple of 32");
+    auto& scales = *scales_;
+    RDom r(0, 32, "r");
+    Func amax("amax"), id("id");
+    amax(b, t) = maximum(abs(x(b * 32 + r, t)));
+    Expr dv = amax(b, t) / 127.0f;
+    id(b, t) = select(dv != 0.0f, 1.0f / dv, 0.0f);
+    Expr y = x(i, t) * id(i / 32, t);
+    Expr whole = trunc(y);  // roundf: y - trunc(y) is exact
+    Expr rounded = whole + select(abs(y - whole) >= 0.5f, select(y < 0.0f, -1.0f, 1.0f), 0.0f);
+    cache(i, t) = i8(rounded);
+    scales(b, t) = reinterpret<uint16_t>(cast<float16_t>(amax(b, t) / 127.0f));
+    amax.compute_root();  // shared by both outputs
+    id.compute_at(cache, t);
+    cache.vectorize(i, plm::f32_lanes(cls), TailStrategy::GuardWithIf);
     cache.dim(0).set_bounds(0, width).dim(1).set_stride(width);
+    scales.dim(0).set_bounds(0, int(width) / 32).dim(1).set_stride(int(width) / 32);
   }
 };
 
