@@ -2,8 +2,8 @@
 // halide_do_par_for) and anything else that needs workers. The caller's thread
 // takes part in every loop, so n threads means n - 1 workers.
 //
-// Decode runs ~150 short parallel loops per token (a 2048x5632 Q4_0 GEMV takes
-// ~0.3 ms on 2 threads), so waking a sleeping worker through the kernel for each one
+// Decode runs ~155 short parallel loops per token (a 2048x5632 Q4_0 GEMV takes
+// ~0.23 ms on 2 threads), so waking a sleeping worker through the kernel for each one
 // (tens of microseconds on a VM or a phone) costs a large share of the token. Workers
 // and the caller therefore spin for a short while (kSpin) for the next loop or for
 // the loop's end before they sleep on a condition variable, as llama.cpp's and
