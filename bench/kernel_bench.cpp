@@ -129,6 +129,46 @@ __attribute__((target("avx2"))) int64_t avx2_loop(int64_t iters) {
   return _mm256_extract_epi32(t, 0);
 }
 
+__attribute__((target("avx512f"))) float fma512_loop(int64_t iters) {
+  __m512 a[8];
+  for (auto& x : a) x = _mm512_setzero_ps();
+  const __m512 u = _mm512_set1_ps(0.999f), s = _mm512_set1_ps(1e-3f);
+  for (int64_t i = 0; i < iters; ++i)
+    for (auto& x : a) x = _mm512_fmadd_ps(x, u, s);
+  __m512 t = a[0];
+  for (int k = 1; k < 8; ++k) t = _mm512_add_ps(t, a[k]);
+  return _mm512_reduce_add_ps(t);
+}
+
+__attribute__((target("avx2,fma"))) float fma256_loop(int64_t iters) {
+  __m256 a[8];
+  for (auto& x : a) x = _mm256_setzero_ps();
+  const __m256 u = _mm256_set1_ps(0.999f), s = _mm256_set1_ps(1e-3f);
+  for (int64_t i = 0; i < iters; ++i)
+    for (auto& x : a) x = _mm256_fmadd_ps(x, u, s);
+  float lanes[8];
+  __m256 t = a[0];
+  for (int k = 1; k < 8; ++k) t = _mm256_add_ps(t, a[k]);
+  _mm256_storeu_ps(lanes, t);
+  return lanes[0];
+}
+
+// f32 FLOP/s of fused multiply-adds at the class's vector width: attention's referee.
+void BM_F32FmaPeak(benchmark::State& state) {
+  const int threads = int(state.range(0));
+  const bool avx512 = std::string(best_class()) == "x86-avx512-vnni";
+  const int64_t iters = 1 << 22;
+  const double flops_per_iter = 8.0 * (avx512 ? 16 : 8) * 2;
+  for (auto _ : state) {
+    std::vector<std::thread> ts;
+    for (int t = 0; t < threads; ++t)
+      ts.emplace_back([&] { benchmark::DoNotOptimize(avx512 ? fma512_loop(iters) : fma256_loop(iters)); });
+    for (auto& t : ts) t.join();
+  }
+  state.counters["GFLOP/s"] = benchmark::Counter(flops_per_iter * double(iters) * threads * 1e-9, benchmark::Counter::kIsIterationInvariantRate);
+  state.SetLabel(avx512 ? "vfmadd zmm" : "vfmadd ymm");
+}
+
 // Multiply-accumulates per second of the class's integer dot instruction, all cores asked for.
 void BM_Int8DotPeak(benchmark::State& state) {
   const int threads = int(state.range(0));
@@ -203,6 +243,46 @@ void BM_Matmul(benchmark::State& state, const BenchMatmul* m, int tokens, bool s
   std::free(w.scales);
 }
 
+// Attention at a model's shape: `tokens` queries at positions pos0.. over a cache of
+// pos0 + tokens positions (f16 or q8_0). FLOPs count the causal scores and the weighted
+// sum of values (2 x 2 per head dimension and key); GB/s the cache bytes read once.
+void BM_Attention(benchmark::State& state, const BenchAttention* a, int tokens, int pos0) {
+  const int threads = int(state.range(0));
+  plm::ThreadPool pool(threads);
+  plm::ThreadPool::install_for_halide(&pool);
+  const bool q8 = std::string(a->kv) == "q8_0";
+  const int64_t QW = int64_t(a->heads) * a->head_dim, KW = int64_t(a->kv_heads) * a->head_dim, P = pos0 + tokens;
+  std::mt19937 rng(3);
+  std::normal_distribution<float> normal(0.0f, 0.5f);
+  std::vector<float> q(size_t(QW * tokens)), out(size_t(QW * tokens));
+  for (auto& x : q) x = normal(rng);
+  std::vector<uint16_t> kh(size_t(KW * P)), vh(size_t(KW * P)), kd(size_t(KW / 32 * P), plm::f32_to_fp16(0.01f)), vd(kd);
+  std::vector<int8_t> kq(size_t(KW * P)), vq(size_t(KW * P));
+  for (size_t i = 0; i < kh.size(); ++i) {
+    kh[i] = plm::f32_to_fp16(normal(rng)), vh[i] = plm::f32_to_fp16(normal(rng));
+    kq[i] = int8_t(rng() % 255 - 127), vq[i] = int8_t(rng() % 255 - 127);
+  }
+  KernelBuffer bq(q.data(), {int32_t(QW), tokens}), bout(out.data(), {int32_t(QW), tokens});
+  std::vector<std::unique_ptr<KernelBuffer>> cache;
+  auto add = [&](const auto* host, int64_t width) { cache.emplace_back(new KernelBuffer(host, {int32_t(width), int32_t(P)})); };
+  if (q8) add(kq.data(), KW), add(kd.data(), KW / 32), add(vq.data(), KW), add(vd.data(), KW / 32);
+  else add(kh.data(), KW), add(vh.data(), KW);
+  int32_t p0 = pos0;
+  std::vector<void*> argv = {bq.get()};
+  for (auto& c : cache) argv.push_back(c->get());
+  argv.push_back(&p0);
+  argv.push_back(bout.get());
+  for (auto _ : state)
+    if (a->argv_fn(argv.data()) != 0) state.SkipWithError("kernel failed");
+  plm::ThreadPool::install_for_halide(nullptr);
+  double flops = 0;
+  for (int t = 0; t < tokens; ++t) flops += 4.0 * double(pos0 + t + 1) * double(QW);
+  const double bytes = double(P) * double(2 * KW) * (q8 ? 34.0 / 32.0 : 2.0);
+  state.counters["GFLOP/s"] = benchmark::Counter(flops * 1e-9, benchmark::Counter::kIsIterationInvariantRate);
+  state.counters["GB/s"] = benchmark::Counter(bytes * 1e-9, benchmark::Counter::kIsIterationInvariantRate);
+  state.SetLabel(std::string(a->cls) + ", " + a->kv + " cache");
+}
+
 // 1 and 2 threads (the phones' big-core counts vary; the dev machine has 2 cores).
 void threads(benchmark::internal::Benchmark* b) {
   const int max_threads = std::min(2, int(std::thread::hardware_concurrency()));
@@ -220,6 +300,7 @@ int main(int argc, char** argv) {
   }
   benchmark::RegisterBenchmark("read_bandwidth", BM_ReadBandwidth)->Apply(threads)->MinTime(1.0);
   benchmark::RegisterBenchmark("int8_dot_peak", BM_Int8DotPeak)->Apply(threads);
+  benchmark::RegisterBenchmark("f32_fma_peak", BM_F32FmaPeak)->Apply(threads);
   for (const auto& m : kBenchMatmuls) {
     if (std::string(m.cls) != cls) continue;
     const std::string shape = std::string(m.wt) + "/k" + std::to_string(m.k) + "_n" + std::to_string(m.n);
@@ -230,6 +311,16 @@ int main(int argc, char** argv) {
     } else {
       benchmark::RegisterBenchmark(("gemm128/" + shape).c_str(), BM_Matmul, &m, 128, false)->Apply(threads);
     }
+  }
+  for (const auto& a : kBenchAttentions) {
+    if (std::string(a.cls) != cls) continue;
+    const std::string shape = std::string(a.kv) + "/h" + std::to_string(a.heads) + "_kv" + std::to_string(a.kv_heads) + "_d" +
+                              std::to_string(a.head_dim);
+    // Decode one token deep into the context, and the last 64-token chunk of a 512-token prompt.
+    for (int ctx : {512, 2048})
+      benchmark::RegisterBenchmark(("attention_decode/" + shape + "/ctx" + std::to_string(ctx)).c_str(), BM_Attention, &a, 1, ctx - 1)
+          ->Apply(threads);
+    benchmark::RegisterBenchmark(("attention_prefill64/" + shape + "/pos448").c_str(), BM_Attention, &a, 64, 448)->Apply(threads);
   }
   benchmark::Initialize(&argc, argv);
   benchmark::RunSpecifiedBenchmarks();

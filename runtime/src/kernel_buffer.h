@@ -41,6 +41,7 @@ struct KernelBuffer {
     if constexpr (std::is_same_v<T, float>) return halide_type_t(halide_type_float, 32);
     else if constexpr (std::is_same_v<T, int8_t>) return halide_type_t(halide_type_int, 8);
     else if constexpr (std::is_same_v<T, uint8_t>) return halide_type_t(halide_type_uint, 8);
+    else if constexpr (std::is_same_v<T, uint16_t>) return halide_type_t(halide_type_uint, 16);
     else if constexpr (std::is_same_v<T, int32_t>) return halide_type_t(halide_type_int, 32);
     else static_assert(sizeof(T) == 0, "unsupported element type");
   }

@@ -85,8 +85,11 @@ class Attention : public Generator<Attention> {
     // heads and 4 tokens (widening per (token, head) cost more than the dots: prefill
     // attention of tinyllama went from 3.9 to 3.0 ms per layer for 64 tokens). Per
     // (token, head): scores and exponentials in a scratch line, dots vectorised along
-    // head_dim through rfactor. (Keys transposed to vectorise scores along positions
-    // measured no better: the kernel is then near the FMA peak.)
+    // head_dim through rfactor, so every score ends in a horizontal sum. This runs at
+    // ~10% of the f32 FMA peak (pocketlm-kernel-bench attention_*: 20-25 GFLOP/s per
+    // thread against 227; docs/kernels.md): the next step is scores vectorised along
+    // positions over a transposed key scratch, and the value sum kept in registers.
+    // (An earlier transposed-keys attempt measured no better; it was not profiled.)
     const int V = plm::f32_lanes(cls);
     const int TB = 4;
     Var io("io"), ii("ii"), g("g"), kvh("kvh"), to("to"), ti("ti"), tile("tile");
