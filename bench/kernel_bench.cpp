@@ -187,8 +187,9 @@ void BM_Int8DotPeak(benchmark::State& state) {
 
 // --- kernels ---
 
-struct Weights {  // the Q8_0 / Q4_0 layouts: u8 quads, block scales f32 (Q8_0) or f16 (Q4_0)
-  int64_t quant_bytes, scale_count, scale_size, copies;
+struct Weights {  // the Q8_0 / Q4_0 layouts: u8 quads, f16 block scales
+  static constexpr int64_t scale_size = 2;
+  int64_t quant_bytes, scale_count, copies;
   uint8_t* quants;
   uint8_t* scales;
 };
@@ -200,7 +201,6 @@ Weights make_weights(const BenchMatmul& m, bool stream) {
   Weights w;
   w.quant_bytes = tiles * quads * R * 4;
   w.scale_count = tiles * nb * R;
-  w.scale_size = std::string(m.wt) == "q4_0" ? 2 : 4;
   const int64_t one = w.quant_bytes + w.scale_count * w.scale_size;
   w.copies = stream ? std::max<int64_t>(1, int64_t(kStreamBytes) / one) : 1;
   w.quants = static_cast<uint8_t*>(alloc_pages(size_t(w.quant_bytes * w.copies)));
@@ -208,8 +208,7 @@ Weights make_weights(const BenchMatmul& m, bool stream) {
   std::mt19937 rng(1);
   for (int64_t i = 0; i < w.quant_bytes * w.copies; i += 61) w.quants[i] = uint8_t(rng());
   const uint16_t h = plm::f32_to_fp16(0.01f);
-  const float f = 0.01f;
-  for (int64_t i = 0; i < w.scale_count * w.copies; ++i) std::memcpy(w.scales + i * w.scale_size, w.scale_size == 2 ? static_cast<const void*>(&h) : &f, size_t(w.scale_size));
+  for (int64_t i = 0; i < w.scale_count * w.copies; ++i) std::memcpy(w.scales + i * w.scale_size, &h, sizeof h);
   return w;
 }
 
@@ -229,8 +228,7 @@ void BM_Matmul(benchmark::State& state, const BenchMatmul* m, int tokens, bool s
   int64_t copy = 0;
   for (auto _ : state) {
     KernelBuffer bw(w.quants + copy * w.quant_bytes, {4 * R * quads, tiles});
-    KernelBuffer bwd(w.scales + copy * w.scale_count * w.scale_size,
-                     w.scale_size == 2 ? halide_type_t(halide_type_uint, 16) : halide_type_t(halide_type_float, 32), {R, nb, tiles});
+    KernelBuffer bwd(reinterpret_cast<uint16_t*>(w.scales) + copy * w.scale_count, {R, nb, tiles});
     if (m->fn(bw.get(), bwd.get(), bxq.get(), bxd.get(), bxs.get(), bout.get()) != 0) state.SkipWithError("kernel failed");
     copy = (copy + 1) % w.copies;
   }

@@ -19,7 +19,7 @@ inline Halide::Expr widen_f16(Halide::Expr h) {
 
 // Weight formats whose block scales the layouts keep as f16 bits
 // (compiler/layout/matmul_layout.h, matmul_scales_are_f16, says why only these).
-inline bool f16_block_scales(const std::string& weight_type) { return weight_type == "q4_0"; }
+inline bool f16_block_scales(const std::string& weight_type) { return weight_type == "q4_0" || weight_type == "q8_0"; }
 
 inline void require(bool ok, const std::string& msg) {
   if (!ok) {

@@ -19,7 +19,7 @@ MatmulWeightFormat matmul_format_for(GgmlType source) {
   }
 }
 
-bool matmul_scales_are_f16(MatmulWeightFormat f) { return f == MatmulWeightFormat::Q4_0; }
+bool matmul_scales_are_f16(MatmulWeightFormat f) { return f == MatmulWeightFormat::Q4_0 || f == MatmulWeightFormat::Q8_0; }
 
 std::vector<uint8_t> PackedMatmulWeights::scale_bytes() const {
   std::vector<uint8_t> b;

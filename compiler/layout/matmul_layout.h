@@ -19,10 +19,11 @@ struct PackedMatmulWeights {
   std::vector<uint8_t> quants;  // [tiles][quads][tile_rows][4 bytes]
   std::vector<float> scales;    // [tiles][k/block][tile_rows]
   std::vector<float> mins;      // [tiles][k/block][tile_rows], Q4_K and Q5_K only
-  // The scales as the bundle stores them: f16 bits for Q4_0 (GGUF's own scales, so
-  // exact), f32 for the others. Measured on the x86 dev machine (GEMV 2048x5632):
-  // f16 made Q4_0 6-7% faster (10% fewer bytes) but Q8_0 2-4% slower (its loop has
-  // no slack for the widening), and K-quant scales are products of two fields.
+  // The scales as the bundle stores them: f16 bits for Q4_0 and Q8_0 (GGUF's own
+  // scales, so exact; 10% and 6% fewer bytes per token), f32 for the K-quants (their
+  // scales are products of two fields). Q8_0 had f32 while its GEMV was compute-bound
+  // (f16 measured 2-4% slower then); since the GEMV prefetches it streams at 94-99% of
+  // the read bandwidth with f16 scales (docs/kernels.md).
   std::vector<uint8_t> scale_bytes() const;
 };
 

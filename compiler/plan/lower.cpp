@@ -4,6 +4,7 @@
 #include <sstream>
 #include <tuple>
 
+#include "bundle.h"
 #include "error.h"
 
 namespace plm {
@@ -80,7 +81,7 @@ class Lowering {
     const int64_t quads = nib ? t.k / 32 * 4 : t.k / 4;
     args->push_back({ArgKind::Weight, t.index, 0});
     args->push_back({ArgKind::Weight, t.index, 1});
-    const bool f16_scales = t.format == WeightFormat::Q4_0;  // as matmul_scales_are_f16
+    const bool f16_scales = block_scales_are_f16(t.format);
     std::string s = "i:u8:" + n(4 * R * quads) + "," + n(tiles) + (f16_scales ? " i:u16:" : " i:f32:") + n(R) + "," + n(t.k / B) + "," +
                     n(tiles);
     if (!with_mins_last && has_mins(t)) {

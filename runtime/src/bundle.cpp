@@ -24,7 +24,7 @@ bool expected_span_sizes(bundle::WeightFormat f, int64_t k, int64_t n, int32_t R
     case F::Q4_0:
       if (k % 32) return false;
       out->quants = rows * uint64_t(k) / (f == F::Q4_0 ? 2 : 1);
-      out->scales = rows * uint64_t(k / 32) * (f == F::Q4_0 ? 2 : 4);  // Q4_0: f16
+      out->scales = rows * uint64_t(k / 32) * (block_scales_are_f16(f) ? 2 : 4);
       return true;
     case F::Q4_K:
     case F::Q5_K:

@@ -93,4 +93,10 @@ struct TensorSpanSizes {
 };
 bool expected_span_sizes(bundle::WeightFormat f, int64_t k, int64_t n, int32_t tile_rows, TensorSpanSizes* out);
 
+// Whether a quantised format's block scales are stored as f16 bits (GGUF's own scales:
+// Q4_0, Q8_0) rather than f32 (the K-quants' products of two fields). The layout packer
+// (compiler/layout/matmul_layout.cpp) and the generators (schedules/generator_support.h)
+// state the same rule in their own terms; the kernel tests catch a disagreement.
+inline bool block_scales_are_f16(bundle::WeightFormat f) { return f == bundle::WeightFormat::Q4_0 || f == bundle::WeightFormat::Q8_0; }
+
 }  // namespace plm

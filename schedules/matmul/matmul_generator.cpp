@@ -17,9 +17,9 @@
 //     stores q - 32 as i8.
 //   nibble formats (Q4_0, Q4_K): a 32-block is 4 quads of bytes; byte j of quad c
 //     holds element 4c+j in its low nibble and 16+4c+j in its high nibble. Q4_0 z = 8.
-// Scales and mins: wd(row, block, tile), wm(row, block, tile). Q4_0 keeps GGUF's f16
-// scales (u16 bits, widened with the exact bit trick of widen_f16: fewer bytes to
-// stream per token); the others are f32 (compiler/layout/matmul_layout.h says why). The zero point comes off exactly in integers with the activation
+// Scales and mins: wd(row, block, tile), wm(row, block, tile). Q4_0 and Q8_0 keep
+// GGUF's f16 scales (u16 bits, widened with the exact bit trick of widen_f16: fewer
+// bytes to stream per token); the K-quants' are f32 (compiler/layout/matmul_layout.h says why). The zero point comes off exactly in integers with the activation
 // block sums.
 //
 // Two forms, as DESIGN.md asks: `decode` (any token count, one token at a time: the
@@ -46,7 +46,7 @@ class MatMul : public Generator<MatMul> {
   Output<Buffer<float, 2>> out{"out"};  // [n][tokens]
   // Inputs, in this order (added in configure because wd's type depends on the format):
   Input<Buffer<uint8_t, 2>>* w_ = nullptr;  // [4 * R * quads][tiles]
-  Input<Buffer<void>>* wd_ = nullptr;       // u16 (f16 bits) for q4_0, else f32
+  Input<Buffer<void>>* wd_ = nullptr;       // u16 (f16 bits) for q4_0 and q8_0, else f32
   Input<Buffer<int8_t, 2>>* xq_ = nullptr;  // [k][tokens]
   Input<Buffer<float, 2>>* xd_ = nullptr;   // [k/32][tokens] activation block scales
   Input<Buffer<int32_t, 2>>* xs_ = nullptr; // [k/32][tokens] activation block sums
