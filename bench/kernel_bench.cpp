@@ -44,6 +44,15 @@ const char* best_class() {
 
 // --- machine limits ---
 
+// Runs body(t) for t in [0, threads) on that many threads at once, and waits: the probes
+// ask every core for the same work.
+template <typename Body>
+void on_threads(int threads, Body body) {
+  std::vector<std::thread> ts;
+  for (int t = 0; t < threads; ++t) ts.emplace_back(body, t);
+  for (auto& t : ts) t.join();
+}
+
 // Both probes prefetch 3 KiB ahead into L2, as the decode kernels do: without it one
 // core of the dev machine streams ~10% less, and the kernels measured above 100%.
 constexpr size_t kPrefetchAhead = 3072;
@@ -88,15 +97,12 @@ void BM_ReadBandwidth(benchmark::State& state) {
   const int threads = int(state.range(0));
   static uint8_t* buf = static_cast<uint8_t*>(alloc_pages(kStreamBytes));
   for (auto _ : state) {
-    std::vector<std::thread> ts;
     std::vector<uint64_t> sums(static_cast<size_t>(threads));
     const size_t part = kStreamBytes / size_t(threads);
-    for (int t = 0; t < threads; ++t)
-      ts.emplace_back([&, t] {
-        const uint8_t* p = buf + size_t(t) * part;
-        sums[size_t(t)] = avx512 ? sum_range_avx512(p, part) : sum_range(p, part);
-      });
-    for (auto& t : ts) t.join();
+    on_threads(threads, [&](int t) {
+      const uint8_t* p = buf + size_t(t) * part;
+      sums[size_t(t)] = avx512 ? sum_range_avx512(p, part) : sum_range(p, part);
+    });
     benchmark::DoNotOptimize(sums);
   }
   state.SetBytesProcessed(int64_t(state.iterations()) * int64_t(kStreamBytes));
@@ -159,12 +165,7 @@ void BM_F32FmaPeak(benchmark::State& state) {
   const bool avx512 = std::string(best_class()) == "x86-avx512-vnni";
   const int64_t iters = 1 << 22;
   const double flops_per_iter = 8.0 * (avx512 ? 16 : 8) * 2;
-  for (auto _ : state) {
-    std::vector<std::thread> ts;
-    for (int t = 0; t < threads; ++t)
-      ts.emplace_back([&] { benchmark::DoNotOptimize(avx512 ? fma512_loop(iters) : fma256_loop(iters)); });
-    for (auto& t : ts) t.join();
-  }
+  for (auto _ : state) on_threads(threads, [&](int) { benchmark::DoNotOptimize(avx512 ? fma512_loop(iters) : fma256_loop(iters)); });
   state.counters["GFLOP/s"] = benchmark::Counter(flops_per_iter * double(iters) * threads * 1e-9, benchmark::Counter::kIsIterationInvariantRate);
   state.SetLabel(avx512 ? "vfmadd zmm" : "vfmadd ymm");
 }
@@ -175,12 +176,7 @@ void BM_Int8DotPeak(benchmark::State& state) {
   const bool vnni = std::string(best_class()) == "x86-avx512-vnni";
   const int64_t iters = 1 << 22;
   const double ops_per_iter = vnni ? 8.0 * 64 * 2 : 8.0 * 16 * 2;  // MACs x 2 ops
-  for (auto _ : state) {
-    std::vector<std::thread> ts;
-    for (int t = 0; t < threads; ++t)
-      ts.emplace_back([&] { benchmark::DoNotOptimize(vnni ? vnni_loop(iters) : avx2_loop(iters)); });
-    for (auto& t : ts) t.join();
-  }
+  for (auto _ : state) on_threads(threads, [&](int) { benchmark::DoNotOptimize(vnni ? vnni_loop(iters) : avx2_loop(iters)); });
   state.counters["GOP/s"] = benchmark::Counter(ops_per_iter * double(iters) * threads * 1e-9, benchmark::Counter::kIsIterationInvariantRate);
   state.SetLabel(vnni ? "vpdpbusd zmm" : "vpmaddwd ymm");
 }

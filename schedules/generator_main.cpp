@@ -109,14 +109,11 @@ int main(int argc, char** argv) {
     return halide_main(args);
 
   // Halide writes NAME.s (and the other outputs asked for) in place of the object.
-  std::vector<std::string> emits;
+  std::string emits = "assembly";
   for (const auto& e : r.emits)
-    if (e != "static_library" && e != "object" && e != "assembly") emits.push_back(e);
-  emits.push_back("assembly");
+    if (e != "static_library" && e != "object" && e != "assembly") emits += "," + e;
   std::vector<std::string> halide_args = args;
-  std::string joined;
-  for (const auto& e : emits) joined += (joined.empty() ? "" : ",") + e;
-  halide_args[size_t(r.emit_index)] = joined;
+  halide_args[size_t(r.emit_index)] = emits;
   if (const int rc = halide_main(halide_args)) return rc;
 
   const std::string base = r.dir + "/" + r.name, s = base + ".s", o = base + ".o";

@@ -28,6 +28,12 @@ inline void require(bool ok, const std::string& msg) {
   }
 }
 
+// The kv_type generator parameter of the attention family: true for q8_0, false for f16.
+inline bool kv_cache_is_q8_0(const std::string& kv_type) {
+  require(kv_type == "q8_0" || kv_type == "f16", "kv_type must be f16 or q8_0");
+  return kv_type == "q8_0";
+}
+
 inline ScheduleClass parse_schedule_class(const std::string& name) {
   const auto c = schedule_class_from_name(name);
   require(c.has_value(), "unknown schedule_class '" + name + "'");

@@ -203,7 +203,6 @@ class Lowering {
         // The cache's parts (runtime/src/kv_cache.h): f16 values, or Q8_0 quants + f16 scales.
         const int64_t KW = g_.hp.n_head_kv * g_.hp.head_dim;
         const bool q8 = plan_.kv_cache_type == KvCacheType::Q8_0;
-        const std::vector<std::string> type = q8 ? std::vector<std::string>{"kv_type=q8_0"} : std::vector<std::string>{};
         auto parts = [&](const char* role, const char* rows) {
           const std::string r = std::string(" ") + role + ":";
           return q8 ? r + "i8:" + n(KW) + "," + rows + r + "u16:" + n(KW / 32) + "," + rows : r + "u16:" + n(KW) + "," + rows;
@@ -214,7 +213,7 @@ class Lowering {
           return v;
         };
         std::vector<std::string> store_params = {"width=" + n(KW)};
-        store_params.insert(store_params.end(), type.begin(), type.end());
+        if (q8) store_params.push_back("kv_type=q8_0");
         const uint32_t store = kernel("plm_gen_attention", "kv_store", store_params, "i:f32:" + n(KW) + ",T" + parts("o", "T"));
         const uint32_t L = uint32_t(op.layer);
         for (const auto& [input, kind, what] : {std::tuple{1, ArgKind::KCacheAppend, "kv_store k "}, std::tuple{2, ArgKind::VCacheAppend, "kv_store v "}}) {
@@ -223,7 +222,7 @@ class Lowering {
           step(store, args, what + out.name);
         }
         std::vector<std::string> params = {"heads=" + n(g_.hp.n_head), "kv_heads=" + n(g_.hp.n_head_kv), "head_dim=" + n(g_.hp.head_dim)};
-        params.insert(params.end(), type.begin(), type.end());
+        if (q8) params.push_back("kv_type=q8_0");
         const uint32_t k = kernel("plm_gen_attention", "attention", params,
                                   "i:f32:" + n(W) + ",T" + parts("i", "P") + parts("i", "P") + " s o:f32:" + n(W) + ",T");
         std::vector<PlanArg> args = {act(op.inputs[0])};

@@ -9,6 +9,10 @@
 
 namespace plm {
 
+// Plan arguments that view the cache: keys or values, the batch's rows (append) or all.
+inline bool kv_cache_holds_keys(bundle::ArgKind k) { return k == bundle::ArgKind::KCacheAppend || k == bundle::ArgKind::KCache; }
+inline bool kv_cache_appends(bundle::ArgKind k) { return k == bundle::ArgKind::KCacheAppend || k == bundle::ArgKind::VCacheAppend; }
+
 inline int kv_cache_parts(bundle::KvCacheType t) { return t == bundle::KvCacheType::Q8_0 ? 2 : 1; }
 
 // Bytes of one row (position) of part `part`.

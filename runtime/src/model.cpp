@@ -146,7 +146,7 @@ void Model::check_plan() const {
         case bundle::ArgKind::VCacheAppend:
         case bundle::ArgKind::KCache:
         case bundle::ArgKind::VCache: {
-          const bool append = a->kind() == bundle::ArgKind::KCacheAppend || a->kind() == bundle::ArgKind::VCacheAppend;
+          const bool append = kv_cache_appends(a->kind());
           const int part = a->part();
           // One row of the part as runtime/src/kv_cache.h lays it out.
           if (part >= kv_cache_parts(kv_type) || int64_t(a->ref()) >= n_layer || s.extents.size() != 2 ||

@@ -87,10 +87,9 @@ void Session::run_chunk(const int32_t* ids, int64_t T, float* logits_out, bool l
         case bundle::ArgKind::VCacheAppend:
         case bundle::ArgKind::KCache:
         case bundle::ArgKind::VCache: {
-          const bool keys = a.kind() == bundle::ArgKind::KCacheAppend || a.kind() == bundle::ArgKind::KCache;
-          const bool append = a.kind() == bundle::ArgKind::KCacheAppend || a.kind() == bundle::ArgKind::VCacheAppend;
-          host = (keys ? k_cache_ : v_cache_)[a.ref()].data() + kv_cache_part_offset(kv_type_, kv_width_, n_ctx_, a.part()) +
-                 (append ? pos0 * kv_cache_row_bytes(kv_type_, kv_width_, a.part()) : 0);
+          host = (kv_cache_holds_keys(a.kind()) ? k_cache_ : v_cache_)[a.ref()].data() +
+                 kv_cache_part_offset(kv_type_, kv_width_, n_ctx_, a.part()) +
+                 (kv_cache_appends(a.kind()) ? pos0 * kv_cache_row_bytes(kv_type_, kv_width_, a.part()) : 0);
           break;
         }
         default: break;

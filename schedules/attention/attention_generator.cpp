@@ -33,8 +33,7 @@ class Attention : public Generator<Attention> {
   Output<Buffer<float, 2>> out{"out"};  // [heads * head_dim][tokens]
 
   void configure() {
-    const bool q8 = std::string(kv_type) == "q8_0";
-    plm::require(q8 || std::string(kv_type) == "f16", "kv_type must be f16 or q8_0");
+    const bool q8 = plm::kv_cache_is_q8_0(kv_type);
     for (const char* name : {"k", "k_scales", "v", "v_scales"}) {
       const bool scales = std::string(name).find("scales") != std::string::npos;
       if (scales && !q8) continue;
@@ -143,8 +142,7 @@ class KvStore : public Generator<KvStore> {
   Output<Buffer<uint16_t, 2>>* scales_ = nullptr;
 
   void configure() {
-    const bool q8 = std::string(kv_type) == "q8_0";
-    plm::require(q8 || std::string(kv_type) == "f16", "kv_type must be f16 or q8_0");
+    const bool q8 = plm::kv_cache_is_q8_0(kv_type);
     cache_ = add_output<Buffer<void>>("cache", q8 ? Int(8) : UInt(16), 2);
     if (q8) scales_ = add_output<Buffer<uint16_t, 2>>("scales");
   }
@@ -156,27 +154,24 @@ class KvStore : public Generator<KvStore> {
     x.dim(0).set_bounds(0, width).dim(1).set_stride(width);
     if (!scales_) {
       cache(i, t) = reinterpret<uint16_t>(cast<float16_t>(x(i, t)));
-      cache.vectorize(i, plm::f32_lanes(cls), TailStrategy::GuardWithIf);
-      cache.dim(0).set_bounds(0, width).dim(1).set_stride(width);
-      return;
+    } else {
+      plm::require(int(width) % 32 == 0, "a q8_0 KV cache needs width to be a multiple of 32");
+      auto& scales = *scales_;
+      RDom r(0, 32, "r");
+      Func d("d"), id("id");
+      d(b, t) = maximum(abs(x(b * 32 + r, t))) / 127.0f;
+      id(b, t) = select(d(b, t) != 0.0f, 1.0f / d(b, t), 0.0f);
+      Expr y = x(i, t) * id(i / 32, t);
+      Expr whole = trunc(y);  // roundf: y - trunc(y) is exact
+      Expr rounded = whole + select(abs(y - whole) >= 0.5f, select(y < 0.0f, -1.0f, 1.0f), 0.0f);
+      cache(i, t) = i8(rounded);
+      scales(b, t) = reinterpret<uint16_t>(cast<float16_t>(d(b, t)));
+      d.compute_root();  // shared by both outputs
+      id.compute_at(cache, t);
+      scales.dim(0).set_bounds(0, int(width) / 32).dim(1).set_stride(int(width) / 32);
     }
-    plm::require(int(width) % 32 == 0, "a q8_0 KV cache needs width to be a multiple of 32");
-    auto& scales = *scales_;
-    RDom r(0, 32, "r");
-    Func amax("amax"), id("id");
-    amax(b, t) = maximum(abs(x(b * 32 + r, t)));
-    Expr dv = amax(b, t) / 127.0f;
-    id(b, t) = select(dv != 0.0f, 1.0f / dv, 0.0f);
-    Expr y = x(i, t) * id(i / 32, t);
-    Expr whole = trunc(y);  // roundf: y - trunc(y) is exact
-    Expr rounded = whole + select(abs(y - whole) >= 0.5f, select(y < 0.0f, -1.0f, 1.0f), 0.0f);
-    cache(i, t) = i8(rounded);
-    scales(b, t) = reinterpret<uint16_t>(cast<float16_t>(amax(b, t) / 127.0f));
-    amax.compute_root();  // shared by both outputs
-    id.compute_at(cache, t);
     cache.vectorize(i, plm::f32_lanes(cls), TailStrategy::GuardWithIf);
     cache.dim(0).set_bounds(0, width).dim(1).set_stride(width);
-    scales.dim(0).set_bounds(0, int(width) / 32).dim(1).set_stride(int(width) / 32);
   }
 };
 

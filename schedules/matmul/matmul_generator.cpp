@@ -19,8 +19,8 @@
 //     holds element 4c+j in its low nibble and 16+4c+j in its high nibble. Q4_0 z = 8.
 // Scales and mins: wd(row, block, tile), wm(row, block, tile). Q4_0 and Q8_0 keep
 // GGUF's f16 scales (u16 bits, widened with the exact bit trick of widen_f16: fewer
-// bytes to stream per token); the K-quants' are f32 (compiler/layout/matmul_layout.h says why). The zero point comes off exactly in integers with the activation
-// block sums.
+// bytes to stream per token); the K-quants' are f32 (compiler/layout/matmul_layout.h
+// says why). The zero point comes off exactly in integers with the activation block sums.
 //
 // Two forms, as DESIGN.md asks: `decode` (any token count, one token at a time: the
 // GEMV that streams weights) and `prefill` (token count a multiple of 4: each weight
