@@ -9,7 +9,7 @@ PACKAGES=(
   libflatbuffers-dev flatbuffers-compiler    # bundle schema
   nlohmann-json3-dev                         # compiler: Hugging Face tokenizer.json
   libgtest-dev libgmock-dev libbenchmark-dev # tests and benches
-  clang lld llvm                             # cross-linking kernels, sanitizers
+  clang lld llvm llvm-14                     # cross-linking kernels, sanitizers; llc-14 generates x86 kernel code
   g++-aarch64-linux-gnu binutils-aarch64-linux-gnu libc6-dev-arm64-cross
   qemu-user                                  # run arm64 tests on x86
 )
