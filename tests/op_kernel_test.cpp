@@ -263,11 +263,11 @@ TEST_P(AttentionKernels, KvStoreQ8_0MatchesTheReferenceQuantiser) {
 
 // One attention kernel against the reference executor's attention over the same
 // cache contents (rounded to f16, or quantised to q8_0), in f32.
-void check_attention(const test::ClassInfo& c, std::mt19937& rng, bool q8) {
+void check_attention(const test::ClassInfo& c, std::mt19937& rng, bool q8, const char* form) {
   struct Shape {
     int heads, kv_heads, head_dim;
   };
-  for (const Shape s : {Shape{8, 2, 32}, Shape{4, 4, 16}, Shape{14, 2, 64}}) {
+  for (const Shape s : {Shape{8, 2, 32}, Shape{4, 4, 16}, Shape{14, 2, 64}, Shape{16, 2, 32}}) {
     if (q8 && s.head_dim % 32) continue;
     for (auto [pos0, T] : {std::pair{0, 1}, std::pair{0, 7}, std::pair{5, 1}, std::pair{100, 64}, std::pair{0, 333}, std::pair{300, 33}}) {
       const int64_t QW = int64_t(s.heads) * s.head_dim, KW = int64_t(s.kv_heads) * s.head_dim, P = pos0 + T;
@@ -292,7 +292,7 @@ void check_attention(const test::ClassInfo& c, std::mt19937& rng, bool q8) {
         append(in, vb.data(), vb.size());
       }
       append(in, &pos0, 1);
-      const std::string kn = std::string("attention_") + (q8 ? "q8_0_" : "") + id_of(c.name) + "_h" + std::to_string(s.heads) + "_kv" +
+      const std::string kn = std::string("attention_") + (q8 ? "q8_0_" : "") + form + "_" + id_of(c.name) + "_h" + std::to_string(s.heads) + "_kv" +
                              std::to_string(s.kv_heads) + "_d" + std::to_string(s.head_dim);
       const auto got = floats(test::run_kernel(c, kn, T, in, int32_t(P)));
       RefGraph r;
@@ -314,8 +314,14 @@ void check_attention(const test::ClassInfo& c, std::mt19937& rng, bool q8) {
   }
 }
 
-TEST_P(AttentionKernels, CausalGqaOverF16CacheMatchesReference) { check_attention(GetParam(), rng, false); }
-TEST_P(AttentionKernels, CausalGqaOverQ8_0CacheMatchesReference) { check_attention(GetParam(), rng, true); }
+// Both forms take any batch (the runtime sends the prefill form whole blocks of 4 and
+// the decode form the rest), so both are checked on every case.
+TEST_P(AttentionKernels, CausalGqaOverF16CacheMatchesReference) {
+  for (const char* form : {"decode", "prefill"}) check_attention(GetParam(), rng, false, form);
+}
+TEST_P(AttentionKernels, CausalGqaOverQ8_0CacheMatchesReference) {
+  for (const char* form : {"decode", "prefill"}) check_attention(GetParam(), rng, true, form);
+}
 
 INSTANTIATE_TEST_SUITE_P(AllClasses, AttentionKernels, ::testing::ValuesIn(test::kClasses),
                          [](const auto& i) { return id_of(i.param.name); });

@@ -223,14 +223,18 @@ class Lowering {
         }
         std::vector<std::string> params = {"heads=" + n(g_.hp.n_head), "kv_heads=" + n(g_.hp.n_head_kv), "head_dim=" + n(g_.hp.head_dim)};
         if (q8) params.push_back("kv_type=q8_0");
-        const uint32_t k = kernel("plm_gen_attention", "attention", params,
-                                  "i:f32:" + n(W) + ",T" + parts("i", "P") + parts("i", "P") + " s o:f32:" + n(W) + ",T");
+        auto form = [&](const char* f) {
+          auto p = params;
+          p.push_back(std::string("form=") + f);
+          return kernel("plm_gen_attention", "attention", p,
+                        "i:f32:" + n(W) + ",T" + parts("i", "P") + parts("i", "P") + " s o:f32:" + n(W) + ",T");
+        };
         std::vector<PlanArg> args = {act(op.inputs[0])};
         for (ArgKind kind : {ArgKind::KCache, ArgKind::VCache})
           for (const PlanArg& a : views(kind, L)) args.push_back(a);
         args.push_back({ArgKind::Pos0, 0, 0});
         args.push_back(act(op.output));
-        step(k, args, name);
+        step(form("decode"), args, name, int32_t(form("prefill")));
         break;
       }
       case OpKind::SwiGLU:
