@@ -42,6 +42,10 @@ const char* best_class() {
   return nullptr;
 }
 
+// The schedule class whose kernels and peak probes run: the best this CPU has, or the
+// one --class names (to compare classes on one machine).
+std::string g_class;
+
 // --- machine limits ---
 
 // Runs body(t) for t in [0, threads) on that many threads at once, and waits: the probes
@@ -162,7 +166,7 @@ __attribute__((target("avx2,fma"))) float fma256_loop(int64_t iters) {
 // f32 FLOP/s of fused multiply-adds at the class's vector width: attention's referee.
 void BM_F32FmaPeak(benchmark::State& state) {
   const int threads = int(state.range(0));
-  const bool avx512 = std::string(best_class()) == "x86-avx512-vnni";
+  const bool avx512 = g_class == "x86-avx512-vnni";
   const int64_t iters = 1 << 22;
   const double flops_per_iter = 8.0 * (avx512 ? 16 : 8) * 2;
   for (auto _ : state) on_threads(threads, [&](int) { benchmark::DoNotOptimize(avx512 ? fma512_loop(iters) : fma256_loop(iters)); });
@@ -173,7 +177,7 @@ void BM_F32FmaPeak(benchmark::State& state) {
 // Multiply-accumulates per second of the class's integer dot instruction, all cores asked for.
 void BM_Int8DotPeak(benchmark::State& state) {
   const int threads = int(state.range(0));
-  const bool vnni = std::string(best_class()) == "x86-avx512-vnni";
+  const bool vnni = g_class == "x86-avx512-vnni";
   const int64_t iters = 1 << 22;
   const double ops_per_iter = vnni ? 8.0 * 64 * 2 : 8.0 * 16 * 2;  // MACs x 2 ops
   for (auto _ : state) on_threads(threads, [&](int) { benchmark::DoNotOptimize(vnni ? vnni_loop(iters) : avx2_loop(iters)); });
@@ -287,11 +291,32 @@ void threads(benchmark::internal::Benchmark* b) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  const char* cls = best_class();
-  if (!cls) {
+  const char* best = best_class();
+  if (!best) {
     std::fprintf(stderr, "pocketlm-kernel-bench: this CPU has neither AVX2+FMA nor AVX-512 VNNI\n");
     return 1;
   }
+  g_class = best;
+  int kept = 1;  // argv without --class=NAME, for Google Benchmark
+  for (int i = 1; i < argc; ++i) {
+    const std::string a = argv[i];
+    if (a.rfind("--class=", 0) != 0) {
+      argv[kept++] = argv[i];
+      continue;
+    }
+    g_class = a.substr(8);
+    if (g_class != "x86-avx512-vnni" && g_class != "x86-avx2") {
+      std::fprintf(stderr, "pocketlm-kernel-bench: --class=%s: the bench has kernels for x86-avx512-vnni and x86-avx2\n", g_class.c_str());
+      return 1;
+    }
+    if (g_class == "x86-avx512-vnni" && std::string(best) != g_class) {
+      std::fprintf(stderr, "pocketlm-kernel-bench: --class=%s: this CPU lacks AVX-512 VNNI\n", g_class.c_str());
+      return 1;
+    }
+  }
+  argv[kept] = nullptr;
+  argc = kept;
+  const char* cls = g_class.c_str();
   benchmark::RegisterBenchmark("read_bandwidth", BM_ReadBandwidth)->Apply(threads)->MinTime(1.0);
   benchmark::RegisterBenchmark("int8_dot_peak", BM_Int8DotPeak)->Apply(threads);
   benchmark::RegisterBenchmark("f32_fma_peak", BM_F32FmaPeak)->Apply(threads);

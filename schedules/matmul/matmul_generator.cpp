@@ -173,6 +173,14 @@ class MatMul : public Generator<MatMul> {
     }
   }
 
+  // Rows of the prefill register block (see schedule_matmul). AVX-512: one zmm of int32
+  // lanes; the whole 64-row tile x 4 tokens (16 + 16 zmm of dots and sums) spilled every
+  // block, and Q4_0 prefill got 1.3-1.6x faster with 16 rows (Q8_0 the same). AVX2 keeps
+  // its 16-row tile: one ymm of rows measured 0.60-0.77x (its vpmaddwd path widens a
+  // block's weights to 16 bits first; `pocketlm-kernel-bench --class=x86-avx2`). arm64:
+  // unmeasured (qemu only), so unchanged.
+  static int prefill_block_rows(plm::ScheduleClass cls, int R) { return cls == plm::ScheduleClass::X86Avx512Vnni ? 16 : R; }
+
   // One row tile per iteration of the parallel loop. Decode: one token at a time, the
   // R lanes give R/16 (x86) or R/4 (arm64) independent dot chains. Prefill: blocks of
   // 4 tokens, so every weight vector loaded feeds 4 dots; every token of the batch
@@ -184,9 +192,17 @@ class MatMul : public Generator<MatMul> {
     Var to("to"), ti("ti");
     out.split(o, oo, oi, R, tail);
     if (prefill) {
+      // The register block: `sub` rows x 4 tokens of int32 dots and f32 sums, plus the
+      // unpacked weights. Every weight vector loaded still feeds 4 tokens' dots; the
+      // tile's other rows read the next vectors. The split is of the update's own lanes,
+      // with the reduction over the row's blocks inside each part: bounds stay exact (a
+      // split of the consumer's rows made Halide compute the whole tile per part, as it
+      // cannot see that o % R stays within one).
+      const int sub = prefill_block_rows(cls, R);
+      Var lh("lh"), ll("ll");
       out.split(t, to, ti, plm::kPrefillTokenBlock, TailStrategy::RoundUp).reorder(oi, ti, to, oo).vectorize(oi).unroll(ti);
       acc.compute_at(out, to).vectorize(lane).unroll(t);
-      acc.update().reorder(lane, t, rb.x).vectorize(lane).unroll(t);
+      acc.update().split(lane, lh, ll, sub).reorder(ll, t, rb.x, lh).vectorize(ll).unroll(t);
     } else {
       out.reorder(oi, t, oo).vectorize(oi);
       acc.compute_at(out, t).vectorize(lane);
