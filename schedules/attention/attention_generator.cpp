@@ -136,14 +136,8 @@ class Attention : public Generator<Attention> {
     // Tasks (kvh, to) in parallel; everything else per task, in register blocks of
     // ~8 accumulators: nv row vectors x (JB keys | DB value dimensions).
     const int nv = RP / V, JB = std::max(1, 8 / nv), DB = std::max(1, std::min(D, 8 / nv));
-    Var io("io"), dd("dd"), gg("gg"), kv_o("kv_o"), to_o("to_o"), ti_o("ti_o"), tile("tile");
-    out.split(i, io, dd, D)
-        .split(io, kv_o, gg, G)
-        .split(t, to_o, ti_o, TB, TailStrategy::GuardWithIf)
-        .reorder(dd, gg, ti_o, kv_o, to_o)
-        .fuse(kv_o, to_o, tile)
-        .parallel(tile);
-    for (Func f : {qT, kf, vf, score, mx, e, den, num}) f.compute_at(out, tile);
+    const TaskLoops loops = split_tasks(G, TB);
+    for (Func f : {qT, kf, vf, score, mx, e, den, num}) f.compute_at(out, loops.tile);
     for (Func f : {qT, score, mx, e, den, num}) f.bound(r, 0, RP);
     Var ro("ro"), ri("ri"), jo("jo"), ji("ji"), dO("dO"), di("di");
     qT.vectorize(r, V);
@@ -185,21 +179,14 @@ class Attention : public Generator<Attention> {
     num(d, h, t) += e(rj, h, t) * vf(d, rj, h / G);
     out(i, t) = num(i % D, i / D, t) / den(i / D, t);
 
-    const int TB = 4;
-    Var io("io"), ii("ii"), g("g"), kvh("kvh"), to("to"), ti("ti"), tile("tile");
-    out.split(i, io, ii, D)
-        .split(io, kvh, g, G)
-        .split(t, to, ti, TB, TailStrategy::GuardWithIf)
-        .reorder(ii, g, ti, kvh, to)
-        .fuse(kvh, to, tile)
-        .parallel(tile);
-    if (D % V == 0) out.vectorize(ii, V);
-    kf.compute_at(out, tile).vectorize(d, V, TailStrategy::GuardWithIf);
-    vf.compute_at(out, tile).vectorize(d, V, TailStrategy::GuardWithIf);
-    for (Func f : {mx, den}) f.compute_at(out, g);
-    e.compute_at(out, g).vectorize(j, V, TailStrategy::GuardWithIf);
-    score.compute_at(out, g);
-    num.compute_at(out, g);
+    const TaskLoops loops = split_tasks(G, 4);
+    if (D % V == 0) out.vectorize(loops.dim, V);
+    kf.compute_at(out, loops.tile).vectorize(d, V, TailStrategy::GuardWithIf);
+    vf.compute_at(out, loops.tile).vectorize(d, V, TailStrategy::GuardWithIf);
+    for (Func f : {mx, den}) f.compute_at(out, loops.head);
+    e.compute_at(out, loops.head).vectorize(j, V, TailStrategy::GuardWithIf);
+    score.compute_at(out, loops.head);
+    num.compute_at(out, loops.head);
     if (D % V == 0) {
       RVar ro("ro"), ri("ri");
       Func partial = score.update().split(rd.x, ro, ri, V).rfactor(ri, u);
@@ -209,6 +196,23 @@ class Attention : public Generator<Attention> {
       num.vectorize(d, V);
       num.update().split(d, dO, di, V).reorder(di, dO, rj).vectorize(di).unroll(dO);
     }
+  }
+
+  // The task loop of both layouts: one kv head x a block of TB tokens per task, in
+  // parallel; inside, the block's tokens, the kv head's query heads, head_dim.
+  struct TaskLoops {
+    Var tile{"tile"}, head{"head"}, dim{"dim"};
+  };
+  TaskLoops split_tasks(int G, int TB) {
+    TaskLoops l;
+    Var i("i"), t("t"), io("io"), kvh("kvh"), to("to"), ti("ti");  // out's own i, t
+    out.split(i, io, l.dim, head_dim)
+        .split(io, kvh, l.head, G)
+        .split(t, to, ti, TB, TailStrategy::GuardWithIf)
+        .reorder(l.dim, l.head, ti, kvh, to)
+        .fuse(kvh, to, l.tile)
+        .parallel(l.tile);
+    return l;
   }
 
   // Tokens per prefill task: enough that the task's G * TB query rows fill whole
