@@ -206,7 +206,10 @@ class MatMul : public Generator<MatMul> {
     } else {
       out.reorder(oi, t, oo).vectorize(oi);
       acc.compute_at(out, t).vectorize(lane);
-      acc.update().vectorize(lane);
+      // The row lanes inside the block loop: Halide computes a prefetch's box from the
+      // loop body it is placed in, and with the (vectorised) lanes outside it that box
+      // was one row's bytes of a block, 13 of Q4_0's 16 lines (R = 64).
+      acc.update().reorder(lane, rb.x).vectorize(lane);
       if (!plm::is_arm64(cls)) {
         // The hardware prefetcher alone leaves the x86 GEMV at 62-72% of the read
         // bandwidth (Q4_0: its loop spends more instructions per byte, so the
