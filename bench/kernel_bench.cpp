@@ -187,28 +187,42 @@ void BM_Int8DotPeak(benchmark::State& state) {
 
 // --- kernels ---
 
-struct Weights {  // the Q8_0 / Q4_0 layouts: u8 quads, f16 block scales
-  static constexpr int64_t scale_size = 2;
-  int64_t quant_bytes, scale_count, copies;
+// A matmul's weights in its layout (docs/weight-layouts.md), `copies` times over so that
+// a streamed GEMV reads DRAM: u8 quads with f16 block scales (Q8_0, Q4_0), or Q6_K's
+// quants and scale bytes. Random quants; scales that keep the sums finite.
+struct Weights {
+  bool q6_k = false;
+  int64_t R, nb, tiles, quant_bytes, scale_bytes, copies;
   uint8_t* quants;
   uint8_t* scales;
 };
 
-int tile_rows(const BenchMatmul& m) { return plm::matmul_tile_rows(*plm::schedule_class_from_name(m.cls)); }
-
 Weights make_weights(const BenchMatmul& m, bool stream) {
-  const int64_t R = tile_rows(m), nb = m.k / 32, tiles = (m.n + R - 1) / R, quads = std::string(m.wt) == "q4_0" ? nb * 4 : nb * 8;
   Weights w;
-  w.quant_bytes = tiles * quads * R * 4;
-  w.scale_count = tiles * nb * R;
-  const int64_t one = w.quant_bytes + w.scale_count * w.scale_size;
+  w.q6_k = std::string(m.wt) == "q6_k";
+  w.R = plm::matmul_tile_rows(*plm::schedule_class_from_name(m.cls));
+  w.nb = m.k / 32;
+  w.tiles = (m.n + w.R - 1) / w.R;
+  const int64_t rows = w.tiles * w.R;
+  if (w.q6_k) {
+    w.quant_bytes = rows * (m.k / 256) * plm::kQ6KQuantBytesPerRow;
+    w.scale_bytes = rows * (m.k / 256) * plm::kQ6KScaleBytesPerRow;
+  } else {
+    w.quant_bytes = rows * m.k / (std::string(m.wt) == "q4_0" ? 2 : 1);
+    w.scale_bytes = rows * w.nb * 2;
+  }
+  const int64_t one = w.quant_bytes + w.scale_bytes;
   w.copies = stream ? std::max<int64_t>(1, int64_t(kStreamBytes) / one) : 1;
   w.quants = static_cast<uint8_t*>(alloc_pages(size_t(w.quant_bytes * w.copies)));
-  w.scales = static_cast<uint8_t*>(alloc_pages(size_t(w.scale_count * w.copies * w.scale_size)));
+  w.scales = static_cast<uint8_t*>(alloc_pages(size_t(w.scale_bytes * w.copies)));
   std::mt19937 rng(1);
   for (int64_t i = 0; i < w.quant_bytes * w.copies; i += 61) w.quants[i] = uint8_t(rng());
-  const uint16_t h = plm::f32_to_fp16(0.01f);
-  for (int64_t i = 0; i < w.scale_count * w.copies; ++i) std::memcpy(w.scales + i * w.scale_size, &h, sizeof h);
+  if (w.q6_k) {
+    std::memset(w.scales, 0x11, size_t(w.scale_bytes * w.copies));  // d = 0x1111 (5.5e-4), sub-scales 17
+  } else {
+    const uint16_t h = plm::f32_to_fp16(0.01f);
+    for (int64_t i = 0; i < w.scale_bytes * w.copies / 2; ++i) std::memcpy(w.scales + i * 2, &h, sizeof h);
+  }
   return w;
 }
 
@@ -218,7 +232,7 @@ void BM_Matmul(benchmark::State& state, const BenchMatmul* m, int tokens, bool s
   plm::ThreadPool::install_for_halide(&pool);
   const bool decode = tokens == 1;
   Weights w = make_weights(*m, stream);
-  const int R = tile_rows(*m), nb = m->k / 32, tiles = (m->n + R - 1) / R, quads = std::string(m->wt) == "q4_0" ? nb * 4 : nb * 8;
+  const int R = int(w.R), nb = int(w.nb), tiles = int(w.tiles);
   std::vector<int8_t> xq(size_t(m->k) * tokens, 3);
   std::vector<float> xd(size_t(nb) * tokens, 0.02f);
   std::vector<int32_t> xs(size_t(nb) * tokens, 96);
@@ -227,13 +241,16 @@ void BM_Matmul(benchmark::State& state, const BenchMatmul* m, int tokens, bool s
       bout(out.data(), {m->n, tokens});
   int64_t copy = 0;
   for (auto _ : state) {
-    KernelBuffer bw(w.quants + copy * w.quant_bytes, {4 * R * quads, tiles});
-    KernelBuffer bwd(reinterpret_cast<uint16_t*>(w.scales) + copy * w.scale_count, {R, nb, tiles});
+    KernelBuffer bw(w.quants + copy * w.quant_bytes, {int32_t(w.quant_bytes / tiles), tiles});
+    uint8_t* scales = w.scales + copy * w.scale_bytes;
+    const int32_t q6_k_scale_extents = int32_t(w.scale_bytes / tiles);
+    KernelBuffer bwd = w.q6_k ? KernelBuffer(scales, {q6_k_scale_extents, tiles})
+                              : KernelBuffer(reinterpret_cast<uint16_t*>(scales), {R, nb, tiles});
     if (m->fn(bw.get(), bwd.get(), bxq.get(), bxd.get(), bxs.get(), bout.get()) != 0) state.SkipWithError("kernel failed");
     copy = (copy + 1) % w.copies;
   }
   plm::ThreadPool::install_for_halide(nullptr);
-  const double bytes = double(w.quant_bytes + w.scale_count * w.scale_size);
+  const double bytes = double(w.quant_bytes + w.scale_bytes);
   state.counters["GB/s"] = benchmark::Counter(bytes * 1e-9, benchmark::Counter::kIsIterationInvariantRate);
   state.counters["GOP/s"] = benchmark::Counter(2.0 * m->k * m->n * tokens * 1e-9, benchmark::Counter::kIsIterationInvariantRate);
   state.SetLabel(std::string(m->cls) + (decode ? " decode" : " prefill") + (stream ? ", weights streamed from DRAM" : ", weights in cache"));

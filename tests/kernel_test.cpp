@@ -185,8 +185,7 @@ TEST_P(MatmulKernel, MatchesExactEmulationAndReferenceExecutor) {
       if (tn == 0) continue;
       std::vector<uint8_t> in;
       append(in, packed.quants.data(), packed.quants.size());
-      const std::vector<uint8_t> scales = packed.scale_bytes();
-      append(in, scales.data(), scales.size());
+      append(in, packed.scales.data(), packed.scales.size());
       append(in, want.q.data() + size_t(t0) * c.k, size_t(tn) * c.k);
       append(in, want.d.data() + size_t(t0) * nb, size_t(tn) * nb);
       append(in, want.s.data() + size_t(t0) * nb, size_t(tn) * nb);
@@ -263,24 +262,26 @@ TEST(KernelInstructions, EachClassUsesItsDotProductInstruction) {
   for (const Want& w : wants)
     for (const char* wt : {"q8_0", "q4_0", "q4_k", "q5_k", "q6_k"}) {
       for (const char* form : {"decode", "prefill"}) {
-      const std::string lib = std::string(PLM_KERNEL_BUILD_DIR) + "/" + w.arch + "/matmul_" + wt + "_" + form + "_" + id_of(w.cls) + "_k256_n96.a";
-      const test::RunResult r = test::run_command({"/usr/bin/" + std::string(w.objdump), "-d", lib});
-      ASSERT_EQ(r.exit_code, 0) << lib << ": " << r.err;
-      for (const char* m : w.must) EXPECT_NE(r.out.find(m), std::string::npos) << lib << " has no " << m;
-      if (std::string(w.cls) == "arm64-i8mm") {
-        // Q8_0/Q4_0 prefill calls the smmla micro-kernel; everything else is sdot code.
-        const bool micro = std::string(form) == "prefill" && (std::string(wt) == "q8_0" || std::string(wt) == "q4_0");
-        EXPECT_NE(r.out.find(micro ? "plm_i8mm_prefill_tile" : "sdot"), std::string::npos) << lib;
-      }
-      if (std::string(w.cls) == "arm64-neon") {
-        EXPECT_EQ(r.out.find("sdot"), std::string::npos) << "ARMv8.0 code must not use sdot";
-      }
-      if (std::string(w.arch) == "x86_64") {
-        // The x86 GEMV prefetches its weights into L2 (schedules/generator_main.cpp); the
-        // non-temporal hint Halide 14 emits would halve its speed.
-        EXPECT_EQ(r.out.find("prefetchnta"), std::string::npos) << lib;
-        if (std::string(form) == "decode") EXPECT_NE(r.out.find("prefetcht1"), std::string::npos) << lib << " does not prefetch";
-      }
+        const std::string lib = std::string(PLM_KERNEL_BUILD_DIR) + "/" + w.arch + "/matmul_" + wt + "_" + form + "_" + id_of(w.cls) + "_k256_n96.a";
+        const test::RunResult r = test::run_command({"/usr/bin/" + std::string(w.objdump), "-d", lib});
+        ASSERT_EQ(r.exit_code, 0) << lib << ": " << r.err;
+        for (const char* m : w.must) EXPECT_NE(r.out.find(m), std::string::npos) << lib << " has no " << m;
+        if (std::string(w.cls) == "arm64-i8mm") {
+          // Q8_0/Q4_0 prefill calls the smmla micro-kernel; everything else is sdot code.
+          const bool micro = std::string(form) == "prefill" && (std::string(wt) == "q8_0" || std::string(wt) == "q4_0");
+          EXPECT_NE(r.out.find(micro ? "plm_i8mm_prefill_tile" : "sdot"), std::string::npos) << lib;
+        }
+        if (std::string(w.cls) == "arm64-neon") {
+          EXPECT_EQ(r.out.find("sdot"), std::string::npos) << "ARMv8.0 code must not use sdot";
+        }
+        if (std::string(w.arch) == "x86_64") {
+          // The x86 GEMV prefetches its weights into L2 (schedules/generator_main.cpp); the
+          // non-temporal hint Halide 14 emits would halve its speed.
+          EXPECT_EQ(r.out.find("prefetchnta"), std::string::npos) << lib;
+          if (std::string(form) == "decode") {
+            EXPECT_NE(r.out.find("prefetcht1"), std::string::npos) << lib << " does not prefetch";
+          }
+        }
       }
     }
 }
@@ -315,7 +316,9 @@ TEST(KernelInstructions, X86KernelsUseOnlyTheFeaturesTheCatalogRequires) {
       if (!std::regex_match(mnemonic, f16c)) {
         ASSERT_FALSE(std::regex_match(mnemonic, beyond_cascade_lake)) << name << ": " << line;
       }
-      if (avx2) ASSERT_FALSE(std::regex_search(operands, avx512_operand)) << name << " (AVX2 class) uses AVX-512: " << line;
+      if (avx2) {
+        ASSERT_FALSE(std::regex_search(operands, avx512_operand)) << name << " (AVX2 class) uses AVX-512: " << line;
+      }
     }
   }
   EXPECT_GT(archives, 100u) << "x86 test kernels not found in " << PLM_KERNEL_BUILD_DIR;
@@ -407,8 +410,7 @@ TEST_P(FloatMatmulKernel, QuantizedMatmulBias) {
   const QuantizedActs q = quantize_emulated(x, 64, 5);
   std::vector<uint8_t> in;
   append(in, packed.quants.data(), packed.quants.size());
-  const std::vector<uint8_t> scales = packed.scale_bytes();
-  append(in, scales.data(), scales.size());
+  append(in, packed.scales.data(), packed.scales.size());
   append(in, q.q.data(), q.q.size());
   append(in, q.d.data(), q.d.size());
   append(in, q.s.data(), q.s.size());
@@ -468,8 +470,7 @@ TEST_P(EmbeddingKernel, RowsMatchReferenceExactly) {
       rows = random_rows(type, k, n, rng);
       const PackedMatmulWeights p = pack_matmul_weights(type, rows.data(), k, n, cls);
       append(in, p.quants.data(), p.quants.size());
-      const std::vector<uint8_t> scales = p.scale_bytes();
-      append(in, scales.data(), scales.size());
+      append(in, p.scales.data(), p.scales.size());
       if (!p.mins.empty()) append(in, p.mins.data(), p.mins.size());
     }
     const auto ob = run_kernel(c, "embedding_" + wt + "_" + id_of(c.name), int32_t(ids.size()), in);

@@ -69,7 +69,7 @@ PackedTensor pack(const Value& w, ScheduleClass cls) {
       p.format = format_of(pw.format);
       p.tile_rows = int32_t(pw.tile_rows);
       p.quants = std::move(pw.quants);
-      p.scales = pw.scale_bytes();
+      p.scales = std::move(pw.scales);
       p.mins = std::move(pw.mins);
       return p;
     }

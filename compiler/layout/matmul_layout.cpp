@@ -21,22 +21,6 @@ MatmulWeightFormat matmul_format_for(GgmlType source) {
 
 bool matmul_scales_are_f16(MatmulWeightFormat f) { return f == MatmulWeightFormat::Q4_0 || f == MatmulWeightFormat::Q8_0; }
 
-std::vector<uint8_t> PackedMatmulWeights::scale_bytes() const {
-  std::vector<uint8_t> b;
-  if (matmul_scales_are_f16(format)) {
-    b.resize(scales.size() * 2);
-    for (size_t i = 0; i < scales.size(); ++i) {
-      const uint16_t h = f32_to_fp16(scales[i]);
-      if (fp16_to_f32(h) != scales[i]) fail("matmul weights: a block scale ", scales[i], " is not an f16 value");
-      std::memcpy(b.data() + 2 * i, &h, 2);
-    }
-  } else {
-    b.resize(scales.size() * 4);
-    std::memcpy(b.data(), scales.data(), b.size());
-  }
-  return b;
-}
-
 namespace {
 
 // One row in integer form: q[k] (the value stored in the layout, before the zero
@@ -81,17 +65,56 @@ RowInts unpack_row(GgmlType type, const uint8_t* src, int64_t k, bool arm) {
   const size_t bytes = traits(type).block_bytes;
   for (int64_t s = 0; s < k / kQK_K; ++s) {
     unpack_k_block(type, src + size_t(s) * bytes, &kb);
-    for (int e = 0; e < kQK_K; ++e) {
-      // Q6_K on arm64: q - 32 as i8 (sdot is signed), elsewhere the unsigned q.
-      const int v = type == GgmlType::Q6_K && arm ? int(kb.q[e]) - 32 : int(kb.q[e]);
-      r.q[size_t(s * kQK_K + e)] = uint8_t(v);
-    }
+    for (int e = 0; e < kQK_K; ++e) r.q[size_t(s * kQK_K + e)] = kb.q[e];
     for (int j = 0; j < kQK_K / kb.sub; ++j) {
       r.scale.push_back(kb.scale[j]);
       r.min.push_back(kb.min[j]);
     }
   }
   return r;
+}
+
+// Q6_K keeps GGUF's bits: per tile and super-block of 256, quants in 8 groups of 32
+// (24 bytes per row: 4 quads of low nibbles as Q4_0 pairs them, then 2 quads of the
+// high 2-bit pairs) and scales as the rows' f16 d (low bytes, then high bytes), then
+// their 16 int8 sub-scales.
+void pack_q6_k_rows(const uint8_t* rows, int64_t n, PackedMatmulWeights* p) {
+  const int64_t R = p->tile_rows, supers = p->k / kQK_K;
+  const int64_t quant_tile = supers * kQ6KQuantBytesPerRow * R, scale_tile = supers * kQ6KScaleBytesPerRow * R;
+  p->quants.assign(size_t(p->tiles * quant_tile), 0);  // padding rows: q = 0 with d = 0
+  p->scales.assign(size_t(p->tiles * scale_tile), 0);
+  const size_t row_size = row_bytes(GgmlType::Q6_K, p->k);
+  KBlockInts kb;
+  for (int64_t row = 0; row < n; ++row) {
+    const int64_t tile = row / R, lane = row % R;
+    for (int64_t s = 0; s < supers; ++s) {
+      const uint8_t* src = rows + size_t(row) * row_size + size_t(s) * sizeof(Q6_KBlock);
+      Q6_KBlock blk;
+      std::memcpy(&blk, src, sizeof blk);
+      unpack_k_block(GgmlType::Q6_K, src, &kb);  // q in 0..63, as dequantize_row reads it
+      uint8_t* sc = p->scales.data() + size_t(tile * scale_tile + s * kQ6KScaleBytesPerRow * R);
+      sc[lane] = uint8_t(blk.d & 0xff);
+      sc[R + lane] = uint8_t(blk.d >> 8);
+      for (int b = 0; b < 16; ++b) sc[size_t(2 * R + b * R + lane)] = uint8_t(blk.scales[b]);
+      uint8_t* q = p->quants.data() + size_t(tile * quant_tile + s * kQ6KQuantBytesPerRow * R);
+      for (int e = 0; e < kQK_K; ++e) {
+        const int g = e / 32, h = (e % 32) / 16, c = (e % 16) / 4, j = e % 4;
+        uint8_t* group = q + size_t(g * 24 * R);
+        group[size_t((c * R + lane) * 4 + j)] |= uint8_t((kb.q[e] & 15) << (4 * h));
+        group[size_t(16 * R + ((c / 2) * R + lane) * 4 + j)] |= uint8_t((kb.q[e] >> 4) << (4 * (c % 2) + 2 * h));
+      }
+    }
+  }
+}
+
+std::vector<uint8_t> f16_bytes(const std::vector<float>& v) {
+  std::vector<uint8_t> b(v.size() * 2);
+  for (size_t i = 0; i < v.size(); ++i) {
+    const uint16_t h = f32_to_fp16(v[i]);
+    if (fp16_to_f32(h) != v[i]) fail("matmul weights: a block scale ", v[i], " is not an f16 value");
+    std::memcpy(b.data() + 2 * i, &h, 2);
+  }
+  return b;
 }
 
 }  // namespace
@@ -112,15 +135,18 @@ PackedMatmulWeights pack_matmul_weights(GgmlType type, const uint8_t* rows, int6
   p.tile_rows = R;
   p.tiles = (n + R - 1) / R;
   p.block = type == GgmlType::Q6_K ? 16 : 32;
+  if (type == GgmlType::Q6_K) {
+    pack_q6_k_rows(rows, n, &p);
+    return p;
+  }
   const int64_t nwb = k / p.block;
   const int64_t quads = nibbles ? nwb * 4 : k / 4;  // groups of 4 bytes per row per tile
   // Padding rows hold zero weights: the zero point (or 0) and zero scales.
   uint8_t pad = 0;
   if (type == GgmlType::Q4_0) pad = 0x88;
   else if (p.format == MatmulWeightFormat::Q8_0 && !arm) pad = 128;
-  else if (type == GgmlType::Q6_K && !arm) pad = 32;
   p.quants.assign(size_t(p.tiles * quads * R * 4), pad);
-  p.scales.assign(size_t(p.tiles * nwb * R), 0.0f);
+  std::vector<float> scales(size_t(p.tiles * nwb * R), 0.0f);
   if (has_min) p.mins.assign(size_t(p.tiles * nwb * R), 0.0f);
   const size_t row_size = row_bytes(type, k);
   for (int64_t row = 0; row < n; ++row) {
@@ -139,9 +165,15 @@ PackedMatmulWeights pack_matmul_weights(GgmlType type, const uint8_t* rows, int6
       for (int64_t e = 0; e < k; ++e) dst[size_t((e / 4) * R * 4 + e % 4)] = ri.q[size_t(e)];
     }
     for (int64_t b = 0; b < nwb; ++b) {
-      p.scales[size_t((tile * nwb + b) * R + lane)] = ri.scale[size_t(b)];
+      scales[size_t((tile * nwb + b) * R + lane)] = ri.scale[size_t(b)];
       if (has_min) p.mins[size_t((tile * nwb + b) * R + lane)] = ri.min[size_t(b)];
     }
+  }
+  if (matmul_scales_are_f16(p.format)) {
+    p.scales = f16_bytes(scales);
+  } else {
+    p.scales.resize(scales.size() * 4);
+    std::memcpy(p.scales.data(), scales.data(), p.scales.size());
   }
   return p;
 }

@@ -1,6 +1,6 @@
 // Weight layouts for the quantised matmul kernels (schedules/matmul/): GGUF rows are
 // repacked at compile time into row tiles whose 64-byte groups feed one vpdpbusd
-// or four sdot directly, with f32 block scales. docs/weight-layouts.md has the bytes.
+// or four sdot directly, with their block scales. docs/weight-layouts.md has the bytes.
 #pragma once
 #include <cstdint>
 #include <vector>
@@ -16,15 +16,14 @@ struct PackedMatmulWeights {
   MatmulWeightFormat format;
   int64_t k = 0, n = 0, tile_rows = 0, tiles = 0;
   int64_t block = 32;           // elements per weight block (16 for Q6_K)
-  std::vector<uint8_t> quants;  // [tiles][quads][tile_rows][4 bytes]
-  std::vector<float> scales;    // [tiles][k/block][tile_rows]
+  std::vector<uint8_t> quants;  // per tile: Q6_K in super-blocks (docs/weight-layouts.md), else [quads][tile_rows][4 bytes]
+  // The scales as the bundle stores them: f16 bits [tiles][k/32][tile_rows] for Q4_0 and
+  // Q8_0 (GGUF's own scales, so exact; 10% and 6% fewer bytes per token); f32 for Q4_K
+  // and Q5_K (their scales are products of two fields); for Q6_K GGUF's own fields per
+  // tile and super-block, the rows' f16 d then their int8 sub-scales (13.1 bytes per 16
+  // weights with the quants, as in GGUF, where widened bytes and f32 scales took 20).
+  std::vector<uint8_t> scales;
   std::vector<float> mins;      // [tiles][k/block][tile_rows], Q4_K and Q5_K only
-  // The scales as the bundle stores them: f16 bits for Q4_0 and Q8_0 (GGUF's own
-  // scales, so exact; 10% and 6% fewer bytes per token), f32 for the K-quants (their
-  // scales are products of two fields). Q8_0 had f32 while its GEMV was compute-bound
-  // (f16 measured 2-4% slower then); since the GEMV prefetches it streams at 94-99% of
-  // the read bandwidth with f16 scales (docs/kernels.md).
-  std::vector<uint8_t> scale_bytes() const;
 };
 
 // Whether a format's block scales are stored as f16 (else f32).

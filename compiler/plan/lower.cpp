@@ -76,17 +76,19 @@ class Lowering {
       args->push_back({ArgKind::Weight, t.index, 0});
       return std::string("i:") + (t.format == WeightFormat::F16 ? "u16" : "f32") + ":" + n(R) + "," + n(t.k) + "," + n(tiles);
     }
-    const bool nib = t.format == WeightFormat::Q4_0 || t.format == WeightFormat::Q4_K;
-    const int64_t B = t.format == WeightFormat::Q6_K ? 16 : 32;
-    const int64_t quads = nib ? t.k / 32 * 4 : t.k / 4;
     args->push_back({ArgKind::Weight, t.index, 0});
     args->push_back({ArgKind::Weight, t.index, 1});
+    if (t.format == WeightFormat::Q6_K)  // bytes per tile: quants, then d + sub-scales per super-block
+      return "i:u8:" + n(R * (t.k / 256) * kQ6KQuantBytesPerRow) + "," + n(tiles) + " i:u8:" +
+             n(R * (t.k / 256) * kQ6KScaleBytesPerRow) + "," + n(tiles);
+    const bool nib = t.format == WeightFormat::Q4_0 || t.format == WeightFormat::Q4_K;
+    const int64_t quads = nib ? t.k / 32 * 4 : t.k / 4;
     const bool f16_scales = block_scales_are_f16(t.format);
-    std::string s = "i:u8:" + n(4 * R * quads) + "," + n(tiles) + (f16_scales ? " i:u16:" : " i:f32:") + n(R) + "," + n(t.k / B) + "," +
+    std::string s = "i:u8:" + n(4 * R * quads) + "," + n(tiles) + (f16_scales ? " i:u16:" : " i:f32:") + n(R) + "," + n(t.k / 32) + "," +
                     n(tiles);
     if (!with_mins_last && has_mins(t)) {
       args->push_back({ArgKind::Weight, t.index, 2});
-      s += " i:f32:" + n(R) + "," + n(t.k / B) + "," + n(tiles);
+      s += " i:f32:" + n(R) + "," + n(t.k / 32) + "," + n(tiles);
     }
     return s;
   }
@@ -289,8 +291,8 @@ class Lowering {
     args.push_back({ArgKind::Scratch, xd, 0});
     args.push_back({ArgKind::Scratch, xs, 0});
     if (has_mins(t)) {
-      const int64_t B = t.format == WeightFormat::Q6_K ? 16 : 32, tiles = (t.n + t.tile_rows - 1) / t.tile_rows;
-      spec += " i:f32:" + n(t.tile_rows) + "," + n(t.k / B) + "," + n(tiles);
+      const int64_t tiles = (t.n + t.tile_rows - 1) / t.tile_rows;
+      spec += " i:f32:" + n(t.tile_rows) + "," + n(t.k / 32) + "," + n(tiles);
       args.push_back({ArgKind::Weight, t.index, 2});
     }
     if (bias) {

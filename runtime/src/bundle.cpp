@@ -32,10 +32,10 @@ bool expected_span_sizes(bundle::WeightFormat f, int64_t k, int64_t n, int32_t R
       out->quants = rows * uint64_t(k) / (f == F::Q4_K ? 2 : 1);
       out->scales = out->mins = rows * uint64_t(k / 32) * 4;
       return true;
-    case F::Q6_K:
+    case F::Q6_K:  // per row and 256 values: 192 bytes of quants, f16 d + 16 int8 sub-scales
       if (k % 256) return false;
-      out->quants = rows * uint64_t(k);
-      out->scales = rows * uint64_t(k / 16) * 4;
+      out->quants = rows * uint64_t(k / 256) * 192;
+      out->scales = rows * uint64_t(k / 256) * 18;
       return true;
   }
   return false;

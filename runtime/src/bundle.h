@@ -18,7 +18,8 @@ namespace plm {
 
 constexpr char kBundleMagic[8] = {'P', 'O', 'C', 'K', 'E', 'T', 'L', 'M'};
 // 2: Q4_0 block scales stored as f16 (were f32).
-constexpr uint32_t kBundleFormatVersion = 2;
+// 3: Q6_K in GGUF's bits (6-bit quants, f16 d + int8 sub-scales; were bytes + f32).
+constexpr uint32_t kBundleFormatVersion = 3;
 constexpr size_t kBundlePage = 4096;
 
 // The fixed 64-byte header at offset 0, little-endian.

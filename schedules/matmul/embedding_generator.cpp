@@ -4,6 +4,7 @@
 // Values: (q - z) * scale - min, exactly as dequantize_row computes them.
 // Ids are clamped into the table (the runtime rejects bad ids before this runs).
 #include "generator_support.h"
+#include "q6_k_layout.h"
 
 namespace {
 
@@ -21,14 +22,15 @@ class Embedding : public Generator<Embedding> {
   Input<Buffer<int32_t, 1>> ids{"ids"};  // [tokens]
   Output<Buffer<float, 2>> out{"out"};   // [k][tokens]
   Input<Buffer<void>>* w = nullptr;      // the table, in its matmul layout
-  Input<Buffer<void>>* wd = nullptr;     // block scales: f16 bits (q4_0) or f32
+  Input<Buffer<void>>* wd = nullptr;     // block scales: f16 bits (q4_0, q8_0), Q6_K's bytes, or f32
   Input<Buffer<float, 3>>* wm = nullptr; // block mins (Q4_K, Q5_K)
 
   void configure() {
     const std::string wt = weight_type;
     const bool is_float = wt == "f32" || wt == "f16";
     w = add_input<Buffer<void>>("w", wt == "f32" ? Float(32) : wt == "f16" ? UInt(16) : UInt(8), is_float ? 3 : 2);
-    if (!is_float) wd = add_input<Buffer<void>>("wd", plm::f16_block_scales(wt) ? UInt(16) : Float(32), 3);
+    if (wt == "q6_k") wd = add_input<Buffer<void>>("wd", UInt(8), 2);
+    else if (!is_float) wd = add_input<Buffer<void>>("wd", plm::f16_block_scales(wt) ? UInt(16) : Float(32), 3);
     if (wt == "q4_k" || wt == "q5_k") wm = add_input<Buffer<float, 3>>("wm");
   }
 
@@ -44,10 +46,16 @@ class Embedding : public Generator<Embedding> {
       Expr x = (*w)(lane, e, tile);
       value = wt == "f16" ? plm::widen_f16(x) : x;
       w->dim(0).set_bounds(0, R).dim(1).set_bounds(0, k).set_stride(R).dim(2).set_bounds(0, tiles).set_stride(R * int(k));
+    } else if (wt == "q6_k") {
+      Expr b = e / 16;
+      value = f32(i32(plm::q6_k::quant(*w, b, (e % 16) / 4, e % 4, lane, tile, R)) - 32) * plm::q6_k::scale(*wd, b, lane, tile, R);
+      const int qb = plm::q6_k::quant_bytes(int(k), R), sb = plm::q6_k::scale_bytes(int(k), R);
+      w->dim(0).set_bounds(0, qb).dim(1).set_bounds(0, tiles).set_stride(qb);
+      wd->dim(0).set_bounds(0, sb).dim(1).set_bounds(0, tiles).set_stride(sb);
     } else {
       const bool nibbles = wt == "q4_0" || wt == "q4_k";
-      const int B = wt == "q6_k" ? 16 : 32;
-      const int zp = wt == "q4_0" ? 8 : (wt == "q8_0" && !arm) ? 128 : (wt == "q6_k" && !arm) ? 32 : 0;
+      const int B = 32;
+      const int zp = wt == "q4_0" ? 8 : (wt == "q8_0" && !arm) ? 128 : 0;
       Expr q;
       int quads;
       if (nibbles) {

@@ -11,16 +11,18 @@
 // byte j of row `lane`'s quad c is w(j + 4 * lane + 4 * R * c, tile). (One dimension
 // per tile rather than (j, lane, quad): a block's bytes are then one interval, which
 // is what Halide's prefetch needs to emit one prefetch per cache line.)
-//   byte formats (Q8_0, Q5_K, Q6_K): quad c covers k = 4c..4c+3 of the block.
+//   byte formats (Q8_0, Q5_K): quad c covers k = 4c..4c+3 of the block.
 //     Q8_0: x86 stores q+128 as u8 (vpdpbusd is u8 x i8, z = 128), arm64 the i8 q.
-//     Q5_K: q in 0..31.  Q6_K: blocks of 16; x86 stores q in 0..63 (z = 32), arm64
-//     stores q - 32 as i8.
+//     Q5_K: q in 0..31.
 //   nibble formats (Q4_0, Q4_K): a 32-block is 4 quads of bytes; byte j of quad c
 //     holds element 4c+j in its low nibble and 16+4c+j in its high nibble. Q4_0 z = 8.
+//   Q6_K: GGUF's 6 bits a value, q in 0..63 (z = 32) from a nibble and a bit pair
+//     (q6_k_layout.h); blocks of 16, read a 32-group (two blocks) per step.
 // Scales and mins: wd(row, block, tile), wm(row, block, tile). Q4_0 and Q8_0 keep
 // GGUF's f16 scales (u16 bits, widened with the exact bit trick of widen_f16: fewer
-// bytes to stream per token); the K-quants' are f32 (compiler/layout/matmul_layout.h
-// says why). The zero point comes off exactly in integers with the activation block sums.
+// bytes to stream per token); Q4_K and Q5_K f32 (compiler/layout/matmul_layout.h says
+// why); Q6_K GGUF's f16 d and int8 sub-scales, bytes per tile (q6_k_layout.h). The zero
+// point comes off exactly in integers with the activation block sums.
 //
 // Two forms, as DESIGN.md asks: `decode` (any token count, one token at a time: the
 // GEMV that streams weights) and `prefill` (token count a multiple of 4: each weight
@@ -28,6 +30,7 @@
 #include <algorithm>
 
 #include "generator_support.h"
+#include "q6_k_layout.h"
 
 namespace {
 
@@ -45,7 +48,7 @@ class MatMul : public Generator<MatMul> {
 
   Output<Buffer<float, 2>> out{"out"};  // [n][tokens]
   // Inputs, in this order (added in configure because wd's type depends on the format):
-  Input<Buffer<uint8_t, 2>>* w_ = nullptr;  // [4 * R * quads][tiles]
+  Input<Buffer<uint8_t, 2>>* w_ = nullptr;  // [bytes per tile][tiles]
   Input<Buffer<void>>* wd_ = nullptr;       // u16 (f16 bits) for q4_0 and q8_0, else f32
   Input<Buffer<int8_t, 2>>* xq_ = nullptr;  // [k][tokens]
   Input<Buffer<float, 2>>* xd_ = nullptr;   // [k/32][tokens] activation block scales
@@ -56,7 +59,8 @@ class MatMul : public Generator<MatMul> {
   void configure() {
     const std::string wt = weight_type;
     w_ = add_input<Buffer<uint8_t, 2>>("w");
-    wd_ = add_input<Buffer<void>>("wd", plm::f16_block_scales(wt) ? UInt(16) : Float(32), 3);
+    if (wt == "q6_k") wd_ = add_input<Buffer<void>>("wd", UInt(8), 2);
+    else wd_ = add_input<Buffer<void>>("wd", plm::f16_block_scales(wt) ? UInt(16) : Float(32), 3);
     xq_ = add_input<Buffer<int8_t, 2>>("xq");
     xd_ = add_input<Buffer<float, 2>>("xd");
     xs_ = add_input<Buffer<int32_t, 2>>("xs");
@@ -79,16 +83,21 @@ class MatMul : public Generator<MatMul> {
     const bool prefill = std::string(form) == "prefill";
     plm::require(prefill || std::string(form) == "decode", "form must be decode or prefill");
     const bool nibbles = wt == "q4_0" || wt == "q4_k";
-    const int B = wt == "q6_k" ? 16 : 32;  // weight block
-    const int zero_point = wt == "q4_0" ? 8 : (wt == "q8_0" && u8_weights) ? 128 : (wt == "q6_k" && u8_weights) ? 32 : 0;
+    const bool q6 = wt == "q6_k";
+    const int B = q6 ? 16 : 32;  // weight block
+    const int zero_point = wt == "q4_0" ? 8 : (wt == "q8_0" && u8_weights) ? 128 : q6 ? 32 : 0;
     const int R = plm::matmul_tile_rows(cls);
     const int nb = int(k) / 32, nwb = int(k) / B, tiles = (int(n) + R - 1) / R;
-    const int quads = nibbles ? nwb * 4 : nwb * (B / 4);
+    // Bytes per row tile: 4-byte quads of R rows (Q6_K: 24 R bytes per 32 values).
+    const int tile_bytes = q6 ? plm::q6_k::quant_bytes(int(k), R) : 4 * R * (nibbles ? nwb * 4 : nwb * (B / 4));
 
     // --- the algorithm ---
     r = RDom(0, 4, 0, B / 4, "r");  // r.x: byte within a quad, r.y: quad within the block
     Expr wv;
-    if (nibbles) {
+    if (q6) {
+      Expr q = plm::q6_k::quant(w, b, r.y, r.x, lane, tile, R);
+      wv = u8_weights ? i32(q) : i32(cast<int8_t>(q));
+    } else if (nibbles) {
       // Low nibbles for quads 0-3, high nibbles for 4-7. u8 arithmetic throughout, so
       // that the widening-multiply pattern (vpdpbusd u8 x i8, sdot i8 x i8) survives.
       Expr byte = w(r.x + 4 * lane + 4 * R * (b * 4 + r.y % 4), tile);
@@ -109,11 +118,22 @@ class MatMul : public Generator<MatMul> {
       xsum(b, t) = sum(i32(xq(b * 16 + r16, t)));
       xsum.compute_root();
     }
-    rb = RDom(0, nwb, "rb");
-    Expr xdv = xd(rb * B / 32, t);
-    Expr scale = plm::f16_block_scales(wt) ? plm::widen_f16(wd(lane, rb, tile)) : Expr(wd(lane, rb, tile));
-    Expr block = f32(dot(lane, tile, rb, t) - zero_point * xsum(rb, t)) * scale;
-    if (wm) block -= f32(xsum(rb, t)) * (*wm)(lane, rb, tile);
+    // rb: the activation blocks of 32 (Q6_K: its two 16-blocks in one step, so that a
+    // step reads one interval of weights: what the prefetch asks for).
+    rb = RDom(0, nb, "rb");
+    Expr xdv = xd(rb, t);
+    Expr block;
+    if (q6) {
+      for (int h = 0; h < 2; ++h) {
+        Expr b16 = 2 * rb + h;
+        Expr part = f32(dot(lane, tile, b16, t) - zero_point * xsum(b16, t)) * plm::q6_k::scale(wd, b16, lane, tile, R);
+        block = h == 0 ? part : block + part;
+      }
+    } else {
+      Expr scale = plm::f16_block_scales(wt) ? plm::widen_f16(wd(lane, rb, tile)) : Expr(wd(lane, rb, tile));
+      block = f32(dot(lane, tile, rb, t) - zero_point * xsum(rb, t)) * scale;
+      if (wm) block -= f32(xsum(rb, t)) * (*wm)(lane, rb, tile);
+    }
     acc(lane, tile, t) = 0.0f;
     acc(lane, tile, t) += xdv * block;
     // arm64-i8mm prefill of Q8_0/Q4_0: the same values from the smmla micro-kernel
@@ -130,11 +150,22 @@ class MatMul : public Generator<MatMul> {
 
     // --- the schedule for this class ---
     if (i8mm) schedule_i8mm(tiles_acc, R);
-    else schedule_matmul(cls, R, prefill, 4 * R * (quads / nwb));
+    else schedule_matmul(cls, R, prefill, tile_bytes / nb, /*prefetch_scales=*/!q6);
+    if (q6 && !i8mm) {
+      // A step's two 16-blocks unrolled: each one's nibble half and bit pairs are then
+      // constant shifts, and the second block reuses the first one's nibble loads.
+      dot.unroll(b);
+      dot.update().unroll(b);
+    }
 
     // Static shapes: strides fold into constants and the entry check validates buffers.
-    w.dim(0).set_bounds(0, 4 * R * quads).dim(1).set_bounds(0, tiles).set_stride(4 * R * quads);
-    wd.dim(0).set_bounds(0, R).dim(1).set_bounds(0, nwb).set_stride(R).dim(2).set_bounds(0, tiles).set_stride(R * nwb);
+    w.dim(0).set_bounds(0, tile_bytes).dim(1).set_bounds(0, tiles).set_stride(tile_bytes);
+    if (q6) {
+      const int sb = plm::q6_k::scale_bytes(int(k), R);
+      wd.dim(0).set_bounds(0, sb).dim(1).set_bounds(0, tiles).set_stride(sb);
+    } else {
+      wd.dim(0).set_bounds(0, R).dim(1).set_bounds(0, nwb).set_stride(R).dim(2).set_bounds(0, tiles).set_stride(R * nwb);
+    }
     if (wm) wm->dim(0).set_bounds(0, R).dim(1).set_bounds(0, nwb).set_stride(R).dim(2).set_bounds(0, tiles).set_stride(R * nwb);
     xq.dim(0).set_bounds(0, k).dim(1).set_stride(k);
     xd.dim(0).set_bounds(0, nb).dim(1).set_stride(nb);
@@ -185,7 +216,7 @@ class MatMul : public Generator<MatMul> {
   // R lanes give R/16 (x86) or R/4 (arm64) independent dot chains. Prefill: blocks of
   // 4 tokens, so every weight vector loaded feeds 4 dots; every token of the batch
   // reuses the tile's weights while they are in cache.
-  void schedule_matmul(plm::ScheduleClass cls, int R, bool prefill, int block_bytes) {
+  void schedule_matmul(plm::ScheduleClass cls, int R, bool prefill, int block_bytes, bool prefetch_scales) {
     using plm::ScheduleClass;
     const TailStrategy tail = int(n) % R == 0 ? TailStrategy::RoundUp : TailStrategy::GuardWithIf;
     const int tiles = (int(n) + R - 1) / R;
@@ -219,7 +250,7 @@ class MatMul : public Generator<MatMul> {
         // only a hint and cannot fault. Not on arm64: unmeasured there (qemu only).
         const int ahead = std::max(1, (3072 + block_bytes / 2) / block_bytes);
         acc.update().prefetch(*w_, rb.x, rb.x, ahead, PrefetchBoundStrategy::NonFaulting);
-        acc.update().prefetch(*wd_, rb.x, rb.x, ahead, PrefetchBoundStrategy::NonFaulting);
+        if (prefetch_scales) acc.update().prefetch(*wd_, rb.x, rb.x, ahead, PrefetchBoundStrategy::NonFaulting);
       }
     }
     if (tiles >= 16) {
