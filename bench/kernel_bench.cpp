@@ -147,7 +147,11 @@ __attribute__((target("avx512f"))) float fma512_loop(int64_t iters) {
     for (auto& x : a) x = _mm512_fmadd_ps(x, u, s);
   __m512 t = a[0];
   for (int k = 1; k < 8; ++k) t = _mm512_add_ps(t, a[k]);
-  return _mm512_reduce_add_ps(t);
+  float lanes[16];  // not _mm512_reduce_add_ps: GCC 12's header warns inside it
+  _mm512_storeu_ps(lanes, t);
+  float total = 0;
+  for (float v : lanes) total += v;
+  return total;
 }
 
 __attribute__((target("avx2,fma"))) float fma256_loop(int64_t iters) {

@@ -179,9 +179,10 @@ TEST(BundleRuntime, OpensABundleAtAnOffsetOfAnotherFile) {
   const std::string model = test::testdata("models/aidreams260K-F32.gguf");
   PLM_REQUIRE_TESTDATA(model);
   const std::vector<uint8_t> bundle = test::read_bytes(compile_host(model));
-  std::vector<uint8_t> pack(12352, 0x5a);  // 193 x 64: not page-aligned
-  pack.insert(pack.end(), bundle.begin(), bundle.end());
-  pack.insert(pack.end(), 999, 0xa5);
+  // 12352 = 193 x 64 bytes before the bundle: not page-aligned; 999 bytes after it.
+  std::vector<uint8_t> pack(12352 + bundle.size() + 999, 0x5a);
+  std::copy(bundle.begin(), bundle.end(), pack.begin() + 12352);
+  std::fill(pack.begin() + 12352 + std::ptrdiff_t(bundle.size()), pack.end(), 0xa5);
   const std::string path = test::write_temp("pack.bin", pack);
   const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
   ASSERT_GE(fd, 0);
