@@ -17,6 +17,13 @@ inline Halide::Expr widen_f16(Halide::Expr h) {
   return select((h & 0x8000) != 0, -mag, mag);
 }
 
+// An f16 kept as two bytes apart (the K-quant scale layouts store a tile's low bytes,
+// then its high bytes: two dense loads), to f32 exactly.
+inline Halide::Expr widen_f16_bytes(const Halide::Expr& low, const Halide::Expr& high) {
+  using namespace Halide;
+  return widen_f16(cast<uint16_t>(low) | (cast<uint16_t>(high) << cast<uint16_t>(8)));
+}
+
 // Weight formats whose block scales the layouts keep as f16 bits
 // (compiler/layout/matmul_layout.h, matmul_scales_are_f16, says why only these).
 inline bool f16_block_scales(const std::string& weight_type) { return weight_type == "q4_0" || weight_type == "q8_0"; }

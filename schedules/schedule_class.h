@@ -29,5 +29,8 @@ constexpr int kPrefillTokenBlock = 4;
 // (docs/weight-layouts.md).
 constexpr int kQ6KQuantBytesPerRow = 192;
 constexpr int kQ6KScaleBytesPerRow = 18;
+// Per row per super-block of Q4_K and Q5_K: f16 d and dmin, 8 sub-scales and 8 sub-mins
+// of 6 bits in a byte each (GGUF packs those 16 into 12 bytes).
+constexpr int kKQuantScaleBytesPerRow = 20;
 
 }  // namespace plm

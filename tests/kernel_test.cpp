@@ -189,7 +189,6 @@ TEST_P(MatmulKernel, MatchesExactEmulationAndReferenceExecutor) {
       append(in, want.q.data() + size_t(t0) * c.k, size_t(tn) * c.k);
       append(in, want.d.data() + size_t(t0) * nb, size_t(tn) * nb);
       append(in, want.s.data() + size_t(t0) * nb, size_t(tn) * nb);
-      if (!packed.mins.empty()) append(in, packed.mins.data(), packed.mins.size());
       const std::vector<uint8_t> ob = run_kernel(c.cls, kernel_name(form), tn, in);
       ASSERT_EQ(ob.size(), size_t(c.n) * tn * 4) << form;
       std::memcpy(got.data() + size_t(t0) * c.n, ob.data(), ob.size());
@@ -471,7 +470,6 @@ TEST_P(EmbeddingKernel, RowsMatchReferenceExactly) {
       const PackedMatmulWeights p = pack_matmul_weights(type, rows.data(), k, n, cls);
       append(in, p.quants.data(), p.quants.size());
       append(in, p.scales.data(), p.scales.size());
-      if (!p.mins.empty()) append(in, p.mins.data(), p.mins.size());
     }
     const auto ob = run_kernel(c, "embedding_" + wt + "_" + id_of(c.name), int32_t(ids.size()), in);
     ASSERT_EQ(ob.size(), ids.size() * size_t(k) * 4) << wt;

@@ -25,9 +25,8 @@ struct PackedTensor {
   bundle::WeightFormat format;
   int64_t k, n;
   int32_t tile_rows;
-  std::vector<uint8_t> quants, scales;  // scales as stored (f16 or f32, see matmul_layout.h)
-  std::vector<float> mins;
-  bundle::Span q{0, 0}, s{0, 0}, m{0, 0};
+  std::vector<uint8_t> quants, scales;  // scales as stored (matmul_layout.h)
+  bundle::Span q{0, 0}, s{0, 0};
 };
 
 bundle::WeightFormat format_of(MatmulWeightFormat f) {
@@ -70,7 +69,6 @@ PackedTensor pack(const Value& w, ScheduleClass cls) {
       p.tile_rows = int32_t(pw.tile_rows);
       p.quants = std::move(pw.quants);
       p.scales = std::move(pw.scales);
-      p.mins = std::move(pw.mins);
       return p;
     }
     case GgmlType::F32:
@@ -134,7 +132,6 @@ BundleStats write_bundle(const ModelFile& mf, const Graph& g, const SocProfile& 
     PackedTensor p = pack(*weights[i], soc.schedule);
     p.q = place(p.quants.size());
     p.s = place(p.scales.size());
-    p.m = place(p.mins.size() * 4);
     if (progress) progress("weights", i + 1, weights.size(), p.name);
     packed.push_back(std::move(p));
   }
@@ -145,7 +142,6 @@ BundleStats write_bundle(const ModelFile& mf, const Graph& g, const SocProfile& 
   for (const PackedTensor& p : packed) {
     std::memcpy(section.data() + p.q.offset(), p.quants.data(), p.quants.size());
     if (!p.scales.empty()) std::memcpy(section.data() + p.s.offset(), p.scales.data(), p.scales.size());
-    if (!p.mins.empty()) std::memcpy(section.data() + p.m.offset(), p.mins.data(), p.mins.size() * 4);
   }
   const uint32_t section_crc = crc32c(section.data(), section.size());
 
@@ -201,7 +197,7 @@ BundleStats write_bundle(const ModelFile& mf, const Graph& g, const SocProfile& 
                                    fb.CreateString(vocab.pre), fb.CreateString(vocab.chat_template));
     std::vector<flatbuffers::Offset<bundle::Tensor>> tensors;
     for (const PackedTensor& p : packed)
-      tensors.push_back(bundle::CreateTensor(fb, fb.CreateString(p.name), p.format, p.k, p.n, p.tile_rows, &p.q, &p.s, &p.m));
+      tensors.push_back(bundle::CreateTensor(fb, fb.CreateString(p.name), p.format, p.k, p.n, p.tile_rows, &p.q, &p.s));
     const uint64_t library_offset = align(section_offset + weights_size, kBundlePage);
     std::vector<flatbuffers::Offset<bundle::Section>> sections = {
         bundle::CreateSection(fb, fb.CreateString("weights"), section_offset, weights_size, section_crc)};

@@ -72,7 +72,7 @@ static int inspect_bundle(const std::string& path, bool tensors) {
       char shape[32];
       std::snprintf(shape, sizeof shape, "%lld x %lld", (long long)t->k(), (long long)t->n());
       std::printf("  %-36s %-6s %-14s %5d %12llu\n", t->name()->c_str(), bundle::EnumNameWeightFormat(t->format()), shape, t->tile_rows(),
-                  (unsigned long long)(t->quants()->size() + t->scales()->size() + t->mins()->size()));
+                  (unsigned long long)(t->quants()->size() + t->scales()->size()));
     }
   }
   return 0;

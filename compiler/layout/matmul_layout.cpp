@@ -19,15 +19,14 @@ MatmulWeightFormat matmul_format_for(GgmlType source) {
   }
 }
 
-bool matmul_scales_are_f16(MatmulWeightFormat f) { return f == MatmulWeightFormat::Q4_0 || f == MatmulWeightFormat::Q8_0; }
-
 namespace {
 
 // One row in integer form: q[k] (the value stored in the layout, before the zero
-// point), and per weight block its f32 scale and min.
+// point), and per weight block of Q8_0 and Q4_0 its scale (the K-quants' scales are
+// packed from the GGUF fields).
 struct RowInts {
   std::vector<uint8_t> q;
-  std::vector<float> scale, min;
+  std::vector<float> scale;
 };
 
 RowInts unpack_row(GgmlType type, const uint8_t* src, int64_t k, bool arm) {
@@ -57,7 +56,6 @@ RowInts unpack_row(GgmlType type, const uint8_t* src, int64_t k, bool arm) {
           r.q[size_t(b * kQK + j + 16)] = blk.qs[j] >> 4;
         }
       }
-      r.min.push_back(0);
     }
     return r;
   }
@@ -66,10 +64,6 @@ RowInts unpack_row(GgmlType type, const uint8_t* src, int64_t k, bool arm) {
   for (int64_t s = 0; s < k / kQK_K; ++s) {
     unpack_k_block(type, src + size_t(s) * bytes, &kb);
     for (int e = 0; e < kQK_K; ++e) r.q[size_t(s * kQK_K + e)] = kb.q[e];
-    for (int j = 0; j < kQK_K / kb.sub; ++j) {
-      r.scale.push_back(kb.scale[j]);
-      r.min.push_back(kb.min[j]);
-    }
   }
   return r;
 }
@@ -128,7 +122,7 @@ PackedMatmulWeights pack_matmul_weights(GgmlType type, const uint8_t* rows, int6
     fail("matmul weights: k ", k, " must be a positive multiple of ", align, " for ", traits(type).name, ", n ", n, " positive");
   const bool arm = is_arm64(cls);
   const bool nibbles = type == GgmlType::Q4_0 || type == GgmlType::Q4_K;
-  const bool has_min = type == GgmlType::Q4_K || type == GgmlType::Q5_K;
+  const bool k_scales = type == GgmlType::Q4_K || type == GgmlType::Q5_K;
   const int64_t R = matmul_tile_rows(cls);
   p.k = k;
   p.n = n;
@@ -146,8 +140,9 @@ PackedMatmulWeights pack_matmul_weights(GgmlType type, const uint8_t* rows, int6
   if (type == GgmlType::Q4_0) pad = 0x88;
   else if (p.format == MatmulWeightFormat::Q8_0 && !arm) pad = 128;
   p.quants.assign(size_t(p.tiles * quads * R * 4), pad);
-  std::vector<float> scales(size_t(p.tiles * nwb * R), 0.0f);
-  if (has_min) p.mins.assign(size_t(p.tiles * nwb * R), 0.0f);
+  std::vector<float> scales(k_scales ? 0 : size_t(p.tiles * nwb * R), 0.0f);
+  const int64_t supers = k / kQK_K, k_scale_tile = supers * kKQuantScaleBytesPerRow * R;
+  if (k_scales) p.scales.assign(size_t(p.tiles * k_scale_tile), 0);  // padding rows: d = dmin = 0
   const size_t row_size = row_bytes(type, k);
   for (int64_t row = 0; row < n; ++row) {
     const int64_t tile = row / R, lane = row % R;
@@ -164,17 +159,28 @@ PackedMatmulWeights pack_matmul_weights(GgmlType type, const uint8_t* rows, int6
     } else {
       for (int64_t e = 0; e < k; ++e) dst[size_t((e / 4) * R * 4 + e % 4)] = ri.q[size_t(e)];
     }
-    for (int64_t b = 0; b < nwb; ++b) {
-      scales[size_t((tile * nwb + b) * R + lane)] = ri.scale[size_t(b)];
-      if (has_min) p.mins[size_t((tile * nwb + b) * R + lane)] = ri.min[size_t(b)];
+    if (k_scales) {
+      // Per super-block: d low bytes, d high bytes, dmin low, dmin high, 8 sub-scale
+      // planes, 8 sub-min planes; a byte per row in each (k_quant_scales.h).
+      const size_t src_bytes = traits(type).block_bytes;
+      KBlockInts kb;
+      for (int64_t sb = 0; sb < supers; ++sb) {
+        unpack_k_block(type, rows + size_t(row) * row_size + size_t(sb) * src_bytes, &kb);
+        uint8_t* sc = p.scales.data() + size_t(tile * k_scale_tile + sb * kKQuantScaleBytesPerRow * R + lane);
+        sc[0] = uint8_t(kb.d & 0xff);
+        sc[R] = uint8_t(kb.d >> 8);
+        sc[2 * R] = uint8_t(kb.dmin & 0xff);
+        sc[3 * R] = uint8_t(kb.dmin >> 8);
+        for (int j = 0; j < 8; ++j) {
+          sc[size_t((4 + j) * R)] = kb.sc[j];
+          sc[size_t((12 + j) * R)] = kb.m[j];
+        }
+      }
+    } else {
+      for (int64_t b = 0; b < nwb; ++b) scales[size_t((tile * nwb + b) * R + lane)] = ri.scale[size_t(b)];
     }
   }
-  if (matmul_scales_are_f16(p.format)) {
-    p.scales = f16_bytes(scales);
-  } else {
-    p.scales.resize(scales.size() * 4);
-    std::memcpy(p.scales.data(), scales.data(), p.scales.size());
-  }
+  if (!k_scales) p.scales = f16_bytes(scales);
   return p;
 }
 

@@ -18,16 +18,13 @@ struct PackedMatmulWeights {
   int64_t block = 32;           // elements per weight block (16 for Q6_K)
   std::vector<uint8_t> quants;  // per tile: Q6_K in super-blocks (docs/weight-layouts.md), else [quads][tile_rows][4 bytes]
   // The scales as the bundle stores them: f16 bits [tiles][k/32][tile_rows] for Q4_0 and
-  // Q8_0 (GGUF's own scales, so exact; 10% and 6% fewer bytes per token); f32 for Q4_K
-  // and Q5_K (their scales are products of two fields); for Q6_K GGUF's own fields per
-  // tile and super-block, the rows' f16 d then their int8 sub-scales (13.1 bytes per 16
-  // weights with the quants, as in GGUF, where widened bytes and f32 scales took 20).
+  // Q8_0 (GGUF's own scales, so exact; 10% and 6% fewer bytes per token). The K-quants
+  // keep GGUF's fields, widened at most to bytes, per tile and super-block of 256: for
+  // Q4_K and Q5_K the rows' f16 d and dmin, then their 6-bit sub-scales and sub-mins
+  // (20 bytes per row where GGUF packs 16; f32 scales and mins took 64); for Q6_K the
+  // rows' f16 d, then their int8 sub-scales (18 bytes, as in GGUF).
   std::vector<uint8_t> scales;
-  std::vector<float> mins;      // [tiles][k/block][tile_rows], Q4_K and Q5_K only
 };
-
-// Whether a format's block scales are stored as f16 (else f32).
-bool matmul_scales_are_f16(MatmulWeightFormat f);
 
 // The layout each source type is packed into (each keeps its own format).
 MatmulWeightFormat matmul_format_for(GgmlType source);

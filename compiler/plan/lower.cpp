@@ -70,7 +70,7 @@ class Lowering {
   static std::string n(int64_t v) { return std::to_string(v); }
 
   // The spec of a weight's parts and the matching args.
-  std::string weight_spec(const StoredTensor& t, std::vector<PlanArg>* args, bool with_mins_last = false) {
+  std::string weight_spec(const StoredTensor& t, std::vector<PlanArg>* args) {
     const int64_t R = t.tile_rows, tiles = (t.n + R - 1) / R;
     if (is_float(t.format)) {
       args->push_back({ArgKind::Weight, t.index, 0});
@@ -82,17 +82,11 @@ class Lowering {
       return "i:u8:" + n(R * (t.k / 256) * kQ6KQuantBytesPerRow) + "," + n(tiles) + " i:u8:" +
              n(R * (t.k / 256) * kQ6KScaleBytesPerRow) + "," + n(tiles);
     const bool nib = t.format == WeightFormat::Q4_0 || t.format == WeightFormat::Q4_K;
-    const int64_t quads = nib ? t.k / 32 * 4 : t.k / 4;
-    const bool f16_scales = block_scales_are_f16(t.format);
-    std::string s = "i:u8:" + n(4 * R * quads) + "," + n(tiles) + (f16_scales ? " i:u16:" : " i:f32:") + n(R) + "," + n(t.k / 32) + "," +
-                    n(tiles);
-    if (!with_mins_last && has_mins(t)) {
-      args->push_back({ArgKind::Weight, t.index, 2});
-      s += " i:f32:" + n(R) + "," + n(t.k / 32) + "," + n(tiles);
-    }
-    return s;
+    const std::string quants = "i:u8:" + n(R * t.k / (nib ? 2 : 1)) + "," + n(tiles);
+    if (t.format == WeightFormat::Q4_K || t.format == WeightFormat::Q5_K)  // scales: d, dmin, sub-scales, sub-mins
+      return quants + " i:u8:" + n(R * (t.k / 256) * kKQuantScaleBytesPerRow) + "," + n(tiles);
+    return quants + " i:u16:" + n(R) + "," + n(t.k / 32) + "," + n(tiles);  // Q8_0, Q4_0: f16 block scales
   }
-  static bool has_mins(const StoredTensor& t) { return t.format == WeightFormat::Q4_K || t.format == WeightFormat::Q5_K; }
 
   const StoredTensor& stored(int value) {
     const std::string& name = g_.values[size_t(value)].name;
@@ -285,16 +279,11 @@ class Lowering {
                                "i:f32:" + K + ",T o:i8:" + K + ",T o:f32:" + n(nb) + ",T o:i32:" + n(nb) + ",T");
     step(qk, {act(op.inputs[0]), {ArgKind::Scratch, xq, 0}, {ArgKind::Scratch, xd, 0}, {ArgKind::Scratch, xs, 0}}, "quantize " + name);
     std::vector<PlanArg> args;
-    std::string spec = weight_spec(t, &args, /*with_mins_last=*/true);
+    std::string spec = weight_spec(t, &args);
     spec += " i:i8:" + K + ",T i:f32:" + n(nb) + ",T i:i32:" + n(nb) + ",T";
     args.push_back({ArgKind::Scratch, xq, 0});
     args.push_back({ArgKind::Scratch, xd, 0});
     args.push_back({ArgKind::Scratch, xs, 0});
-    if (has_mins(t)) {
-      const int64_t tiles = (t.n + t.tile_rows - 1) / t.tile_rows;
-      spec += " i:f32:" + n(t.tile_rows) + "," + n(t.k / 32) + "," + n(tiles);
-      args.push_back({ArgKind::Weight, t.index, 2});
-    }
     if (bias) {
       spec += " i:f32:" + N;
       args.push_back({ArgKind::Weight, stored(op.inputs[2]).index, 0});

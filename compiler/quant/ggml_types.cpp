@@ -254,9 +254,13 @@ void unpack_k_block(GgmlType t, const void* block, KBlockInts* k) {
     }
     k->sub = 32;
     k->zero_point = 0;
+    k->d = d;
+    k->dmin = dmin;
     for (int j = 0; j < 8; ++j) {
       uint8_t sc, m;
       k4_scale_min(j, scales, &sc, &m);
+      k->sc[j] = sc;
+      k->m[j] = m;
       k->scale[j] = fp16_to_f32(d) * float(sc);
       k->min[j] = fp16_to_f32(dmin) * float(m);
       const uint8_t* q = qs + 32 * (j / 2);

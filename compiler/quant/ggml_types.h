@@ -64,6 +64,9 @@ struct KBlockInts {
   float min[16];
   int sub;         // elements per sub-block
   int zero_point;
+  // Q4_K, Q5_K: GGUF's own fields, scale[j] = d * sc[j] and min[j] = dmin * m[j].
+  uint16_t d = 0, dmin = 0;  // f16 bits
+  uint8_t sc[8] = {}, m[8] = {};  // 6 bits each
 };
 void unpack_k_block(GgmlType t, const void* block, KBlockInts* out);
 

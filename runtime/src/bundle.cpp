@@ -16,7 +16,7 @@ bool expected_span_sizes(bundle::WeightFormat f, int64_t k, int64_t n, int32_t R
   using F = bundle::WeightFormat;
   if (k <= 0 || n <= 0 || R <= 0 || k > (int64_t(1) << 24) || n > (int64_t(1) << 24) || R > 256) return false;
   const uint64_t tiles = uint64_t((n + R - 1) / R), rows = tiles * uint64_t(R);
-  *out = {0, 0, 0};
+  *out = {0, 0};
   switch (f) {
     case F::F32: out->quants = rows * uint64_t(k) * 4; return true;
     case F::F16: out->quants = rows * uint64_t(k) * 2; return true;
@@ -24,13 +24,13 @@ bool expected_span_sizes(bundle::WeightFormat f, int64_t k, int64_t n, int32_t R
     case F::Q4_0:
       if (k % 32) return false;
       out->quants = rows * uint64_t(k) / (f == F::Q4_0 ? 2 : 1);
-      out->scales = rows * uint64_t(k / 32) * (block_scales_are_f16(f) ? 2 : 4);
+      out->scales = rows * uint64_t(k / 32) * 2;  // f16 block scales
       return true;
     case F::Q4_K:
     case F::Q5_K:
       if (k % 256) return false;
       out->quants = rows * uint64_t(k) / (f == F::Q4_K ? 2 : 1);
-      out->scales = out->mins = rows * uint64_t(k / 32) * 4;
+      out->scales = rows * uint64_t(k / 256) * 20;  // per row and 256: f16 d, dmin, 8 + 8 six-bit fields
       return true;
     case F::Q6_K:  // per row and 256 values: 192 bytes of quants, f16 d + 16 int8 sub-scales
       if (k % 256) return false;
@@ -133,17 +133,16 @@ std::unique_ptr<Bundle> Bundle::open(std::shared_ptr<MappedFile> file, const Cpu
   for (const bundle::Tensor* t : *m.tensors()) {
     const std::string name = t->name() ? t->name()->str() : "";
     TensorSpanSizes want;
-    if (!t->quants() || !t->scales() || !t->mins() || !expected_span_sizes(t->format(), t->k(), t->n(), t->tile_rows(), &want))
+    if (!t->quants() || !t->scales() || !expected_span_sizes(t->format(), t->k(), t->n(), t->tile_rows(), &want))
       bad("tensor '", name, "' has an impossible shape or format");
-    const bundle::Span* spans[3] = {t->quants(), t->scales(), t->mins()};
-    const uint64_t sizes[3] = {want.quants, want.scales, want.mins};
-    for (int i = 0; i < 3; ++i) {
+    const bundle::Span* spans[2] = {t->quants(), t->scales()};
+    const uint64_t sizes[2] = {want.quants, want.scales};
+    for (int i = 0; i < 2; ++i) {
       if (spans[i]->size() != sizes[i] || !span_inside(spans[i]->offset(), spans[i]->size(), weights->size()) ||
           spans[i]->offset() % 64 != 0)
         bad("tensor '", name, "' data span ", i, " (", spans[i]->offset(), "+", spans[i]->size(), ") is out of place");
     }
-    TensorView tv{t, wbase + t->quants()->offset(), want.scales ? wbase + t->scales()->offset() : nullptr,
-                  want.mins ? reinterpret_cast<const float*>(wbase + t->mins()->offset()) : nullptr};
+    TensorView tv{t, wbase + t->quants()->offset(), want.scales ? wbase + t->scales()->offset() : nullptr};
     b->tensors_.emplace_back(name, tv);
   }
   // 6. This CPU can run the kernels.

@@ -19,7 +19,8 @@ namespace plm {
 constexpr char kBundleMagic[8] = {'P', 'O', 'C', 'K', 'E', 'T', 'L', 'M'};
 // 2: Q4_0 block scales stored as f16 (were f32).
 // 3: Q6_K in GGUF's bits (6-bit quants, f16 d + int8 sub-scales; were bytes + f32).
-constexpr uint32_t kBundleFormatVersion = 3;
+// 4: Q4_K/Q5_K scales as GGUF's f16 d, dmin and 6-bit fields (were f32 scales + mins).
+constexpr uint32_t kBundleFormatVersion = 4;
 constexpr size_t kBundlePage = 4096;
 
 // The fixed 64-byte header at offset 0, little-endian.
@@ -66,8 +67,7 @@ class Bundle {
   struct TensorView {
     const bundle::Tensor* info;
     const uint8_t* quants;  // or the float values
-    const uint8_t* scales;  // f16 (Q4_0) or f32; nullptr for float formats
-    const float* mins;      // Q4_K, Q5_K only
+    const uint8_t* scales;  // f16 (Q4_0, Q8_0) or the K-quants' bytes; nullptr for float formats
   };
   const TensorView* find_tensor(const std::string& name) const;  // nullptr if absent
   const TensorView* tensor(uint32_t index) const { return index < tensors_.size() ? &tensors_[index].second : nullptr; }
@@ -90,14 +90,9 @@ bool looks_like_bundle(const std::string& path);
 // Expected byte sizes of a tensor's spans for its format and shape; false if the
 // shape is impossible for the format.
 struct TensorSpanSizes {
-  uint64_t quants, scales, mins;
+  uint64_t quants, scales;
 };
 bool expected_span_sizes(bundle::WeightFormat f, int64_t k, int64_t n, int32_t tile_rows, TensorSpanSizes* out);
 
-// Whether a quantised format's block scales are stored as f16 bits (GGUF's own scales:
-// Q4_0, Q8_0) rather than f32 (the K-quants' products of two fields). The layout packer
-// (compiler/layout/matmul_layout.cpp) and the generators (schedules/generator_support.h)
-// state the same rule in their own terms; the kernel tests catch a disagreement.
-inline bool block_scales_are_f16(bundle::WeightFormat f) { return f == bundle::WeightFormat::Q4_0 || f == bundle::WeightFormat::Q8_0; }
 
 }  // namespace plm

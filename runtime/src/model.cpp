@@ -135,10 +135,10 @@ void Model::check_plan() const {
           break;
         case bundle::ArgKind::Weight: {
           const Bundle::TensorView* t = a->ref() < meta.tensors()->size() ? bundle_->tensor(a->ref()) : nullptr;
-          if (s.role != 'i' || has_t || has_p || !t || a->part() > 2) bad("argument ", i, " is not a stored tensor");
+          if (s.role != 'i' || has_t || has_p || !t || a->part() > 1) bad("argument ", i, " is not a stored tensor");
           uint64_t bytes = uint64_t(s.elem_bytes);
           for (int64_t e : s.extents) bytes *= uint64_t(e);
-          const bundle::Span* span = a->part() == 0 ? t->info->quants() : a->part() == 1 ? t->info->scales() : t->info->mins();
+          const bundle::Span* span = a->part() == 0 ? t->info->quants() : t->info->scales();
           if (span->size() < bytes) bad("argument ", i, " reads past its tensor");
           break;
         }

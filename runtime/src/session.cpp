@@ -79,8 +79,7 @@ void Session::run_chunk(const int32_t* ids, int64_t T, float* logits_out, bool l
         case bundle::ArgKind::Scratch: host = slot_base(a.ref()) + uint64_t(t0) * bytes_per_token(s); break;
         case bundle::ArgKind::Weight: {
           const Bundle::TensorView* t = model_->bundle().tensor(a.ref());
-          host = const_cast<uint8_t*>(a.part() == 0 ? t->quants
-                                                    : (a.part() == 1 ? t->scales : reinterpret_cast<const uint8_t*>(t->mins)));
+          host = const_cast<uint8_t*>(a.part() == 0 ? t->quants : t->scales);
           break;
         }
         case bundle::ArgKind::KCacheAppend:

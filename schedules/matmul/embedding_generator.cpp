@@ -4,6 +4,7 @@
 // Values: (q - z) * scale - min, exactly as dequantize_row computes them.
 // Ids are clamped into the table (the runtime rejects bad ids before this runs).
 #include "generator_support.h"
+#include "k_quant_scales.h"
 #include "q6_k_layout.h"
 
 namespace {
@@ -22,16 +23,14 @@ class Embedding : public Generator<Embedding> {
   Input<Buffer<int32_t, 1>> ids{"ids"};  // [tokens]
   Output<Buffer<float, 2>> out{"out"};   // [k][tokens]
   Input<Buffer<void>>* w = nullptr;      // the table, in its matmul layout
-  Input<Buffer<void>>* wd = nullptr;     // block scales: f16 bits (q4_0, q8_0), Q6_K's bytes, or f32
-  Input<Buffer<float, 3>>* wm = nullptr; // block mins (Q4_K, Q5_K)
+  Input<Buffer<void>>* wd = nullptr;     // block scales: f16 bits (q4_0, q8_0), or the K-quants' bytes
 
   void configure() {
     const std::string wt = weight_type;
     const bool is_float = wt == "f32" || wt == "f16";
     w = add_input<Buffer<void>>("w", wt == "f32" ? Float(32) : wt == "f16" ? UInt(16) : UInt(8), is_float ? 3 : 2);
-    if (wt == "q6_k") wd = add_input<Buffer<void>>("wd", UInt(8), 2);
-    else if (!is_float) wd = add_input<Buffer<void>>("wd", plm::f16_block_scales(wt) ? UInt(16) : Float(32), 3);
-    if (wt == "q4_k" || wt == "q5_k") wm = add_input<Buffer<float, 3>>("wm");
+    if (plm::f16_block_scales(wt)) wd = add_input<Buffer<void>>("wd", UInt(16), 3);
+    else if (!is_float) wd = add_input<Buffer<void>>("wd", UInt(8), 2);
   }
 
   void generate() {
@@ -69,14 +68,16 @@ class Embedding : public Generator<Embedding> {
         q = arm ? i32(cast<int8_t>(byte)) : i32(byte);
         quads = int(k) / 4;
       }
-      Expr scale = (*wd)(lane, e / B, tile);
-      if (plm::f16_block_scales(wt)) scale = plm::widen_f16(scale);
-      value = f32(q - zp) * scale;
-      if (wm) value -= (*wm)(lane, e / B, tile);
-      const int nwb = int(k) / B;
       w->dim(0).set_bounds(0, 4 * R * quads).dim(1).set_bounds(0, tiles).set_stride(4 * R * quads);
-      wd->dim(0).set_bounds(0, R).dim(1).set_bounds(0, nwb).set_stride(R).dim(2).set_bounds(0, tiles).set_stride(R * nwb);
-      if (wm) wm->dim(0).set_bounds(0, R).dim(1).set_bounds(0, nwb).set_stride(R).dim(2).set_bounds(0, tiles).set_stride(R * nwb);
+      if (plm::f16_block_scales(wt)) {
+        value = f32(q - zp) * plm::widen_f16((*wd)(lane, e / B, tile));
+        const int nwb = int(k) / B;
+        wd->dim(0).set_bounds(0, R).dim(1).set_bounds(0, nwb).set_stride(R).dim(2).set_bounds(0, tiles).set_stride(R * nwb);
+      } else {  // Q4_K, Q5_K
+        value = f32(q - zp) * plm::k_quant_scales::scale(*wd, e / B, lane, tile, R) - plm::k_quant_scales::min(*wd, e / B, lane, tile, R);
+        const int sb = plm::k_quant_scales::bytes(int(k), R);
+        wd->dim(0).set_bounds(0, sb).dim(1).set_bounds(0, tiles).set_stride(sb);
+      }
     }
     out(e, t) = value;
     // A handful of rows per call: vectorise along the row, nothing else pays.

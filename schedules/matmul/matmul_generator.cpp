@@ -1,8 +1,8 @@
 // The quantised matmul family: out[t][n] = sum_k W[n][k] * x[t][k] (+ bias[n]) with
 // W in Q8_0, Q4_0, Q4_K, Q5_K or Q6_K and x quantised per 32-block to int8 by
 // `quantize_q8`. Integer dot products per weight block, then
-//   block value = xd * (wd * (dot - z * sum x) - wm * sum x)
-// with the weight block's scale wd, its min wm (K-quants) and zero point z.
+//   block value = xd * (scale * (dot - z * sum x) - min * sum x)
+// with the weight block's scale, its min (Q4_K, Q5_K) and zero point z.
 //
 // Weight layout (written by compiler/layout/, described in docs/weight-layouts.md):
 // rows interleaved in tiles of R (matmul_tile_rows: 32 for AVX-512, else 16); within
@@ -18,11 +18,11 @@
 //     holds element 4c+j in its low nibble and 16+4c+j in its high nibble. Q4_0 z = 8.
 //   Q6_K: GGUF's 6 bits a value, q in 0..63 (z = 32) from a nibble and a bit pair
 //     (q6_k_layout.h); blocks of 16, read a 32-group (two blocks) per step.
-// Scales and mins: wd(row, block, tile), wm(row, block, tile). Q4_0 and Q8_0 keep
-// GGUF's f16 scales (u16 bits, widened with the exact bit trick of widen_f16: fewer
-// bytes to stream per token); Q4_K and Q5_K f32 (compiler/layout/matmul_layout.h says
-// why); Q6_K GGUF's f16 d and int8 sub-scales, bytes per tile (q6_k_layout.h). The zero
-// point comes off exactly in integers with the activation block sums.
+// Scales: Q4_0 and Q8_0 keep GGUF's f16 scales, wd(row, block, tile) (u16 bits, widened
+// with the exact bit trick of widen_f16). The K-quants keep GGUF's fields as bytes per
+// tile, wd(byte, tile): Q4_K and Q5_K f16 d and dmin with 6-bit sub-scales and sub-mins
+// (k_quant_scales.h), Q6_K f16 d and int8 sub-scales (q6_k_layout.h). The zero point
+// comes off exactly in integers with the activation block sums.
 //
 // Two forms, as DESIGN.md asks: `decode` (any token count, one token at a time: the
 // GEMV that streams weights) and `prefill` (token count a multiple of 4: each weight
@@ -30,6 +30,7 @@
 #include <algorithm>
 
 #include "generator_support.h"
+#include "k_quant_scales.h"
 #include "q6_k_layout.h"
 
 namespace {
@@ -49,22 +50,20 @@ class MatMul : public Generator<MatMul> {
   Output<Buffer<float, 2>> out{"out"};  // [n][tokens]
   // Inputs, in this order (added in configure because wd's type depends on the format):
   Input<Buffer<uint8_t, 2>>* w_ = nullptr;  // [bytes per tile][tiles]
-  Input<Buffer<void>>* wd_ = nullptr;       // u16 (f16 bits) for q4_0 and q8_0, else f32
+  Input<Buffer<void>>* wd_ = nullptr;       // u16 (f16 bits) for q4_0 and q8_0; K-quants: u8 [bytes per tile][tiles]
   Input<Buffer<int8_t, 2>>* xq_ = nullptr;  // [k][tokens]
   Input<Buffer<float, 2>>* xd_ = nullptr;   // [k/32][tokens] activation block scales
   Input<Buffer<int32_t, 2>>* xs_ = nullptr; // [k/32][tokens] activation block sums
-  Input<Buffer<float, 3>>* wm = nullptr;    // block mins, Q4_K/Q5_K only
   Input<Buffer<float, 1>>* bias = nullptr;  // [n], only with has_bias (last input)
 
   void configure() {
     const std::string wt = weight_type;
     w_ = add_input<Buffer<uint8_t, 2>>("w");
-    if (wt == "q6_k") wd_ = add_input<Buffer<void>>("wd", UInt(8), 2);
-    else wd_ = add_input<Buffer<void>>("wd", plm::f16_block_scales(wt) ? UInt(16) : Float(32), 3);
+    if (plm::f16_block_scales(wt)) wd_ = add_input<Buffer<void>>("wd", UInt(16), 3);
+    else wd_ = add_input<Buffer<void>>("wd", UInt(8), 2);
     xq_ = add_input<Buffer<int8_t, 2>>("xq");
     xd_ = add_input<Buffer<float, 2>>("xd");
     xs_ = add_input<Buffer<int32_t, 2>>("xs");
-    if (wt == "q4_k" || wt == "q5_k") wm = add_input<Buffer<float, 3>>("wm");
     if (has_bias) bias = add_input<Buffer<float, 1>>("bias");
   }
 
@@ -83,7 +82,7 @@ class MatMul : public Generator<MatMul> {
     const bool prefill = std::string(form) == "prefill";
     plm::require(prefill || std::string(form) == "decode", "form must be decode or prefill");
     const bool nibbles = wt == "q4_0" || wt == "q4_k";
-    const bool q6 = wt == "q6_k";
+    const bool q6 = wt == "q6_k", f16_scales = plm::f16_block_scales(wt);
     const int B = q6 ? 16 : 32;  // weight block
     const int zero_point = wt == "q4_0" ? 8 : (wt == "q8_0" && u8_weights) ? 128 : q6 ? 32 : 0;
     const int R = plm::matmul_tile_rows(cls);
@@ -130,9 +129,9 @@ class MatMul : public Generator<MatMul> {
         block = h == 0 ? part : block + part;
       }
     } else {
-      Expr scale = plm::f16_block_scales(wt) ? plm::widen_f16(wd(lane, rb, tile)) : Expr(wd(lane, rb, tile));
+      Expr scale = f16_scales ? plm::widen_f16(wd(lane, rb, tile)) : plm::k_quant_scales::scale(wd, rb, lane, tile, R);
       block = f32(dot(lane, tile, rb, t) - zero_point * xsum(rb, t)) * scale;
-      if (wm) block -= f32(xsum(rb, t)) * (*wm)(lane, rb, tile);
+      if (!f16_scales) block -= f32(xsum(rb, t)) * plm::k_quant_scales::min(wd, rb, lane, tile, R);
     }
     acc(lane, tile, t) = 0.0f;
     acc(lane, tile, t) += xdv * block;
@@ -150,7 +149,7 @@ class MatMul : public Generator<MatMul> {
 
     // --- the schedule for this class ---
     if (i8mm) schedule_i8mm(tiles_acc, R);
-    else schedule_matmul(cls, R, prefill, tile_bytes / nb, /*prefetch_scales=*/!q6);
+    else schedule_matmul(cls, R, prefill, tile_bytes / nb, /*prefetch_scales=*/f16_scales);
     if (q6 && !i8mm) {
       // A step's two 16-blocks unrolled: each one's nibble half and bit pairs are then
       // constant shifts, and the second block reuses the first one's nibble loads.
@@ -160,13 +159,12 @@ class MatMul : public Generator<MatMul> {
 
     // Static shapes: strides fold into constants and the entry check validates buffers.
     w.dim(0).set_bounds(0, tile_bytes).dim(1).set_bounds(0, tiles).set_stride(tile_bytes);
-    if (q6) {
-      const int sb = plm::q6_k::scale_bytes(int(k), R);
-      wd.dim(0).set_bounds(0, sb).dim(1).set_bounds(0, tiles).set_stride(sb);
-    } else {
+    if (f16_scales) {
       wd.dim(0).set_bounds(0, R).dim(1).set_bounds(0, nwb).set_stride(R).dim(2).set_bounds(0, tiles).set_stride(R * nwb);
+    } else {
+      const int sb = q6 ? plm::q6_k::scale_bytes(int(k), R) : plm::k_quant_scales::bytes(int(k), R);
+      wd.dim(0).set_bounds(0, sb).dim(1).set_bounds(0, tiles).set_stride(sb);
     }
-    if (wm) wm->dim(0).set_bounds(0, R).dim(1).set_bounds(0, nwb).set_stride(R).dim(2).set_bounds(0, tiles).set_stride(R * nwb);
     xq.dim(0).set_bounds(0, k).dim(1).set_stride(k);
     xd.dim(0).set_bounds(0, nb).dim(1).set_stride(nb);
     xs.dim(0).set_bounds(0, nb).dim(1).set_stride(nb);

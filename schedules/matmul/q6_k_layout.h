@@ -31,9 +31,8 @@ inline Halide::Expr quant(const Halide::Func& w, const Halide::Expr& block, cons
 inline Halide::Expr scale(const Halide::Func& wd, const Halide::Expr& block, const Halide::Expr& lane, const Halide::Expr& tile, int R) {
   using namespace Halide;
   Expr base = (block / 16) * (18 * R);
-  Expr d = cast<uint16_t>(wd(base + lane, tile)) | (cast<uint16_t>(wd(base + R + lane, tile)) << cast<uint16_t>(8));
   Expr sc = cast<int8_t>(wd(base + 2 * R + (block % 16) * R + lane, tile));
-  return widen_f16(d) * cast<float>(sc);
+  return widen_f16_bytes(wd(base + lane, tile), wd(base + R + lane, tile)) * cast<float>(sc);
 }
 
 // Bytes per tile of a k-long matrix: its quants, its scales.
