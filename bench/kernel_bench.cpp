@@ -6,6 +6,7 @@
 #include <benchmark/benchmark.h>
 #include <immintrin.h>
 
+#include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <memory>
@@ -15,6 +16,7 @@
 #include <vector>
 
 #include "bench_kernels.h"
+#include "bundle.h"
 #include "cpu_features.h"
 #include "kernel_buffer.h"
 #include "schedule_class.h"
@@ -207,14 +209,17 @@ Weights make_weights(const BenchMatmul& m, bool stream) {
   w.R = plm::matmul_tile_rows(*plm::schedule_class_from_name(m.cls));
   w.nb = m.k / 32;
   w.tiles = (m.n + w.R - 1) / w.R;
-  const int64_t rows = w.tiles * w.R;
-  if (w.q6_k) {
-    w.quant_bytes = rows * (m.k / 256) * plm::kQ6KQuantBytesPerRow;
-    w.scale_bytes = rows * (m.k / 256) * plm::kQ6KScaleBytesPerRow;
-  } else {
-    w.quant_bytes = rows * m.k / (std::string(m.wt) == "q4_0" ? 2 : 1);
-    w.scale_bytes = rows * w.nb * 2;
+  using F = plm::bundle::WeightFormat;
+  const std::string wt = m.wt;
+  const bool known = wt == "q6_k" || wt == "q4_0" || wt == "q8_0";
+  const F format = w.q6_k ? F::Q6_K : wt == "q4_0" ? F::Q4_0 : F::Q8_0;
+  plm::TensorSpanSizes bytes;
+  if (!known || !plm::expected_span_sizes(format, m.k, m.n, int32_t(w.R), &bytes)) {
+    std::fprintf(stderr, "pocketlm-kernel-bench: no weights for %s k%d n%d (q8_0, q4_0 or q6_k)\n", m.wt, int(m.k), int(m.n));
+    std::exit(2);
   }
+  w.quant_bytes = int64_t(bytes.quants);
+  w.scale_bytes = int64_t(bytes.scales);
   const int64_t one = w.quant_bytes + w.scale_bytes;
   w.copies = stream ? std::max<int64_t>(1, int64_t(kStreamBytes) / one) : 1;
   w.quants = static_cast<uint8_t*>(alloc_pages(size_t(w.quant_bytes * w.copies)));

@@ -4,6 +4,8 @@
 #include <optional>
 #include <string>
 
+#include "matmul/weight_bytes.h"
+
 namespace plm {
 
 enum class ScheduleClass {
@@ -24,13 +26,5 @@ bool is_arm64(ScheduleClass c);
 int matmul_tile_rows(ScheduleClass c);
 // Tokens per block of the prefill (GEMM) form: each weight load feeds this many dots.
 constexpr int kPrefillTokenBlock = 4;
-// Bytes per row per 256-value super-block of the Q6_K matmul layout: the quants (6 bits
-// a value) and the scales (f16 d + 16 int8 sub-scales), GGUF's 210 in all
-// (docs/weight-layouts.md).
-constexpr int kQ6KQuantBytesPerRow = 192;
-constexpr int kQ6KScaleBytesPerRow = 18;
-// Per row per super-block of Q4_K and Q5_K: f16 d and dmin, 8 sub-scales and 8 sub-mins
-// of 6 bits in a byte each (GGUF packs those 16 into 12 bytes).
-constexpr int kKQuantScaleBytesPerRow = 20;
 
 }  // namespace plm

@@ -21,12 +21,19 @@ MatmulWeightFormat matmul_format_for(GgmlType source) {
 
 namespace {
 
+// GGUF's scale fields of one Q4_K/Q5_K super-block, which the layout keeps as they are.
+struct KScaleFields {
+  uint16_t d, dmin;  // f16 bits
+  uint8_t sc[8], m[8];  // 6 bits each
+};
+
 // One row in integer form: q[k] (the value stored in the layout, before the zero
-// point), and per weight block of Q8_0 and Q4_0 its scale (the K-quants' scales are
-// packed from the GGUF fields).
+// point); per weight block of Q8_0 and Q4_0 its scale, per super-block of Q4_K and
+// Q5_K its scale fields.
 struct RowInts {
   std::vector<uint8_t> q;
   std::vector<float> scale;
+  std::vector<KScaleFields> k_fields;
 };
 
 RowInts unpack_row(GgmlType type, const uint8_t* src, int64_t k, bool arm) {
@@ -64,6 +71,10 @@ RowInts unpack_row(GgmlType type, const uint8_t* src, int64_t k, bool arm) {
   for (int64_t s = 0; s < k / kQK_K; ++s) {
     unpack_k_block(type, src + size_t(s) * bytes, &kb);
     for (int e = 0; e < kQK_K; ++e) r.q[size_t(s * kQK_K + e)] = kb.q[e];
+    KScaleFields f{kb.d, kb.dmin, {}, {}};
+    std::memcpy(f.sc, kb.sc, sizeof f.sc);
+    std::memcpy(f.m, kb.m, sizeof f.m);
+    r.k_fields.push_back(f);
   }
   return r;
 }
@@ -162,10 +173,8 @@ PackedMatmulWeights pack_matmul_weights(GgmlType type, const uint8_t* rows, int6
     if (k_scales) {
       // Per super-block: d low bytes, d high bytes, dmin low, dmin high, 8 sub-scale
       // planes, 8 sub-min planes; a byte per row in each (k_quant_scales.h).
-      const size_t src_bytes = traits(type).block_bytes;
-      KBlockInts kb;
       for (int64_t sb = 0; sb < supers; ++sb) {
-        unpack_k_block(type, rows + size_t(row) * row_size + size_t(sb) * src_bytes, &kb);
+        const KScaleFields& kb = ri.k_fields[size_t(sb)];
         uint8_t* sc = p.scales.data() + size_t(tile * k_scale_tile + sb * kKQuantScaleBytesPerRow * R + lane);
         sc[0] = uint8_t(kb.d & 0xff);
         sc[R] = uint8_t(kb.d >> 8);

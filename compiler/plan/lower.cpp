@@ -78,13 +78,12 @@ class Lowering {
     }
     args->push_back({ArgKind::Weight, t.index, 0});
     args->push_back({ArgKind::Weight, t.index, 1});
-    if (t.format == WeightFormat::Q6_K)  // bytes per tile: quants, then d + sub-scales per super-block
-      return "i:u8:" + n(R * (t.k / 256) * kQ6KQuantBytesPerRow) + "," + n(tiles) + " i:u8:" +
-             n(R * (t.k / 256) * kQ6KScaleBytesPerRow) + "," + n(tiles);
-    const bool nib = t.format == WeightFormat::Q4_0 || t.format == WeightFormat::Q4_K;
-    const std::string quants = "i:u8:" + n(R * t.k / (nib ? 2 : 1)) + "," + n(tiles);
-    if (t.format == WeightFormat::Q4_K || t.format == WeightFormat::Q5_K)  // scales: d, dmin, sub-scales, sub-mins
-      return quants + " i:u8:" + n(R * (t.k / 256) * kKQuantScaleBytesPerRow) + "," + n(tiles);
+    TensorSpanSizes bytes;
+    if (!expected_span_sizes(t.format, t.k, t.n, int32_t(R), &bytes))
+      fail("internal: weight tensor #", t.index, " (", t.k, " x ", t.n, ") has a shape its format cannot hold");
+    const std::string quants = "i:u8:" + n(int64_t(bytes.quants) / tiles) + "," + n(tiles);
+    if (t.format != WeightFormat::Q8_0 && t.format != WeightFormat::Q4_0)  // k-quants: scale bytes per tile
+      return quants + " i:u8:" + n(int64_t(bytes.scales) / tiles) + "," + n(tiles);
     return quants + " i:u16:" + n(R) + "," + n(t.k / 32) + "," + n(tiles);  // Q8_0, Q4_0: f16 block scales
   }
 

@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "crc32.h"
+#include "matmul/weight_bytes.h"
 #include "pretokenizer.h"
 #include "error.h"
 
@@ -30,12 +31,12 @@ bool expected_span_sizes(bundle::WeightFormat f, int64_t k, int64_t n, int32_t R
     case F::Q5_K:
       if (k % 256) return false;
       out->quants = rows * uint64_t(k) / (f == F::Q4_K ? 2 : 1);
-      out->scales = rows * uint64_t(k / 256) * 20;  // per row and 256: f16 d, dmin, 8 + 8 six-bit fields
+      out->scales = rows * uint64_t(k / 256) * kKQuantScaleBytesPerRow;  // f16 d, dmin, 8 + 8 six-bit fields
       return true;
-    case F::Q6_K:  // per row and 256 values: 192 bytes of quants, f16 d + 16 int8 sub-scales
+    case F::Q6_K:  // per row and 256 values: nibbles + bit pairs, f16 d + 16 int8 sub-scales
       if (k % 256) return false;
-      out->quants = rows * uint64_t(k / 256) * 192;
-      out->scales = rows * uint64_t(k / 256) * 18;
+      out->quants = rows * uint64_t(k / 256) * kQ6KQuantBytesPerRow;
+      out->scales = rows * uint64_t(k / 256) * kQ6KScaleBytesPerRow;
       return true;
   }
   return false;
