@@ -136,6 +136,46 @@ TEST(BundleRuntime, BadIdsAndContextOverflowLeaveTheSessionUsable) {
   EXPECT_NO_THROW(s.decode({1}));
 }
 
+// With only the last token's logits wanted, the steps that feed nothing but the logits
+// (the last layer after its KV cache writes, the output norm and matmul) run on the
+// last token alone and are skipped in earlier chunks. Its logits must be those of the
+// full run, and the KV cache the same: the next token's logits are then bit-identical.
+TEST(BundleRuntime, LastTokenLogitsSkipOnlyWhatFeedsNothingElse) {
+  for (const char* name : {"synth-llama-Q4_K_M.gguf", "synth-llama-Q4_0.gguf"}) {
+    SCOPED_TRACE(name);
+    const std::string model = test::testdata(std::string("models/") + name);
+    PLM_REQUIRE_TESTDATA(model);
+    const auto m = Model::open(compile_host(model));
+    const auto& steps = *m->bundle().meta().plan()->steps();
+    size_t tail = 0;
+    for (uint32_t i = 0; i < steps.size(); ++i) {
+      if (!m->feeds_only_logits(i)) continue;
+      ++tail;
+      for (const bundle::Arg* a : *steps.Get(i)->args())
+        EXPECT_FALSE(a->kind() == bundle::ArgKind::KCacheAppend || a->kind() == bundle::ArgKind::VCacheAppend ||
+                     a->kind() == bundle::ArgKind::Tokens)
+            << "step " << i;
+    }
+    EXPECT_TRUE(m->feeds_only_logits(steps.size() - 1)) << "the logits matmul";
+    EXPECT_GE(tail, 3u);                  // at least the output norm, its quantisation, the logits
+    EXPECT_LT(tail, steps.size() / 2);    // never the layers before the last
+    std::vector<int32_t> prompt(13);
+    for (size_t i = 0; i < prompt.size(); ++i) prompt[i] = int32_t(1 + (i * 37) % 200);
+    Session all(m, 64, 8, 2), last(m, 64, 8, 2);  // chunks of 8 and 5 tokens
+    const std::vector<float> every = all.decode(prompt), only = last.decode(prompt, /*last_only=*/true);
+    const int64_t V = all.n_vocab();
+    ASSERT_EQ(only.size(), size_t(V));
+    const float* want = every.data() + (prompt.size() - 1) * size_t(V);
+    float worst = 0, scale = 0;
+    for (int64_t i = 0; i < V; ++i) {
+      worst = std::max(worst, std::fabs(only[size_t(i)] - want[i]));
+      scale = std::max(scale, std::fabs(want[i]));
+    }
+    EXPECT_LE(worst, 1e-4f * scale) << "max |difference| " << worst << " of logits up to " << scale;
+    EXPECT_EQ(all.decode({7}, true), last.decode({7}, true));
+  }
+}
+
 }  // namespace
 }  // namespace plm
 

@@ -85,6 +85,7 @@ std::shared_ptr<Model> Model::open(std::shared_ptr<MappedFile> file) {
     }
   }
   m->check_plan();
+  m->find_logits_tail();
   // Parallel loops go to the pool each call passes as its user context.
   m->set_custom_do_par_for_(ThreadPool::halide_handler());
   return m;
@@ -159,6 +160,40 @@ void Model::check_plan() const {
       }
     }
     ++index;
+  }
+}
+
+// Backwards over the plan with the set of slots a later kept step still reads: a step
+// is in the tail if nothing kept reads what it writes and it neither embeds tokens nor
+// appends to the KV cache (those every token needs). Reading the cache is fine: that
+// is attention of one query token, which is what decoding does.
+void Model::find_logits_tail() {
+  const bundle::Plan& plan = *bundle_->meta().plan();
+  const auto& steps = *plan.steps();
+  feeds_only_logits_.assign(steps.size(), 0);
+  std::vector<uint8_t> read_later(plan.slots()->size(), 0);  // the logits slot: only the tail
+  for (size_t i = steps.size(); i-- > 0;) {
+    const bundle::Step& st = *steps.Get(uint32_t(i));
+    const auto& spec = kernels_[st.kernel()].args;
+    bool tail = true;
+    for (uint32_t a = 0; a < spec.size(); ++a) {
+      const bundle::Arg& arg = *st.args()->Get(a);
+      const bundle::ArgKind kind = arg.kind();
+      if (kind == bundle::ArgKind::Tokens || kv_cache_appends(kind)) tail = false;
+      const bool slot = kind == bundle::ArgKind::Activation || kind == bundle::ArgKind::Scratch;
+      if (slot && spec[a].role == 'o' && read_later[arg.ref()]) tail = false;
+    }
+    feeds_only_logits_[i] = tail;
+    if (tail) continue;
+    // A kept step: its writes end the later reads' interest, then its reads begin one
+    // (in this order, so that an in-place step stays live).
+    for (int pass = 0; pass < 2; ++pass)
+      for (uint32_t a = 0; a < spec.size(); ++a) {
+        const bundle::Arg& arg = *st.args()->Get(a);
+        if (arg.kind() != bundle::ArgKind::Activation && arg.kind() != bundle::ArgKind::Scratch) continue;
+        if (pass == 0 && spec[a].role == 'o') read_later[arg.ref()] = 0;
+        if (pass == 1 && spec[a].role == 'i') read_later[arg.ref()] = 1;
+      }
   }
 }
 

@@ -25,13 +25,19 @@ class Model {
   ~Model();
   const Bundle& bundle() const { return *bundle_; }
   const std::vector<BoundKernel>& kernels() const { return kernels_; }
+  // Whether plan step i only feeds the logits: token by token and read by nothing else
+  // (the last layer after its KV cache writes, the output norm, the logits matmul).
+  // When only the last token's logits are wanted, such a step runs on that token alone.
+  bool feeds_only_logits(size_t step) const { return feeds_only_logits_[step] != 0; }
 
  private:
   Model() = default;
   void check_plan() const;
+  void find_logits_tail();
   std::unique_ptr<Bundle> bundle_;
   void* library_ = nullptr;
   std::vector<BoundKernel> kernels_;
+  std::vector<uint8_t> feeds_only_logits_;  // per plan step
   void (*set_custom_do_par_for_)(int (*)(void*, int (*)(void*, int, uint8_t*), int, int, uint8_t*)) = nullptr;
 };
 

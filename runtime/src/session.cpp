@@ -112,9 +112,13 @@ void Session::run_chunk(const int32_t* ids, int64_t T, float* logits_out, bool l
     }
   };
   const auto& kernels = model_->kernels();
-  for (const bundle::Step* st : *plan.steps()) {
+  for (uint32_t i = 0; i < plan.steps()->size(); ++i) {
+    const bundle::Step* st = plan.steps()->Get(i);
     const BoundKernel& decode = kernels[st->kernel()];
-    if (st->prefill_kernel() >= 0 && T >= kPrefillBlock) {
+    if (last_only && model_->feeds_only_logits(i)) {
+      // Only the last token's logits are wanted (and none from a chunk before the last).
+      if (logits_out) call(decode, *st, T - 1, 1);
+    } else if (st->prefill_kernel() >= 0 && T >= kPrefillBlock) {
       const int64_t T4 = T / kPrefillBlock * kPrefillBlock;
       call(kernels[size_t(st->prefill_kernel())], *st, 0, T4);
       if (T4 < T) call(decode, *st, T4, T - T4);
