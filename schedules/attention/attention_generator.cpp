@@ -5,9 +5,9 @@
 // 0 .. pos0 + t (the batch's own keys are already stored by kv_store):
 //   score(j) = q . k(j) / sqrt(head_dim),  out = sum_j softmax(score)(j) * v(j).
 // Query head h reads kv head h / (heads / kv_heads).
-// The cache holds IEEE halves as u16; they widen exactly with the bit trick
-// f = reinterpret<f32>((h & 0x7fff) << 13) * 2^112 with the sign put back (Halide 14
-// emulates f16 -> f32 conversions at great cost). Cache values are finite.
+// The cache holds IEEE halves as u16; they widen exactly in integer bits (widen_f16 in
+// generator_support.h: Halide 14 emulates f16 -> f32 conversions at great cost, and
+// no subnormal f32 is ever an operand). Cache values are finite.
 //
 // Two forms, as for the matmuls: `prefill` (the runtime sends it whole blocks of 4
 // tokens; any count works) and `decode` (the rest, usually one token). Two ways to

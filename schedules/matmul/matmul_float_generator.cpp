@@ -5,7 +5,7 @@
 // Weight layout (compiler/layout/, docs/weight-layouts.md): rows interleaved in
 // tiles of R = matmul_tile_rows(class): w(row, k, tile), so the R rows' weights for
 // one k are one contiguous vector and x(k) is a broadcast: no horizontal sums.
-// F16 weights stay 2 bytes in memory and widen exactly with the bit trick (Halide 14
+// F16 weights stay 2 bytes in memory and widen exactly with widen_f16 (Halide 14
 // emulates f16 -> f32 conversions at great cost).
 #include "generator_support.h"
 

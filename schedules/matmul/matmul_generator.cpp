@@ -19,7 +19,7 @@
 //   Q6_K: GGUF's 6 bits a value, q in 0..63 (z = 32) from a nibble and a bit pair
 //     (q6_k_layout.h); blocks of 16, read a 32-group (two blocks) per step.
 // Scales: Q4_0 and Q8_0 keep GGUF's f16 scales, wd(row, block, tile) (u16 bits, widened
-// with the exact bit trick of widen_f16). The K-quants keep GGUF's fields as bytes per
+// exactly by widen_f16). The K-quants keep GGUF's fields as bytes per
 // tile, wd(byte, tile): Q4_K and Q5_K f16 d and dmin with 6-bit sub-scales and sub-mins
 // (k_quant_scales.h), Q6_K f16 d and int8 sub-scales (q6_k_layout.h). The zero point
 // comes off exactly in integers with the activation block sums.
