@@ -170,30 +170,28 @@ void Model::check_plan() const {
 void Model::find_logits_tail() {
   const bundle::Plan& plan = *bundle_->meta().plan();
   const auto& steps = *plan.steps();
+  auto in_arena = [](bundle::ArgKind k) { return k == bundle::ArgKind::Activation || k == bundle::ArgKind::Scratch; };
   feeds_only_logits_.assign(steps.size(), 0);
-  std::vector<uint8_t> read_later(plan.slots()->size(), 0);  // the logits slot: only the tail
+  // Starts all unread: past the last step only the logits slot matters, and only the tail writes it.
+  std::vector<uint8_t> read_later(plan.slots()->size(), 0);
   for (size_t i = steps.size(); i-- > 0;) {
     const bundle::Step& st = *steps.Get(uint32_t(i));
     const auto& spec = kernels_[st.kernel()].args;
+    const auto& args = *st.args();
     bool tail = true;
     for (uint32_t a = 0; a < spec.size(); ++a) {
-      const bundle::Arg& arg = *st.args()->Get(a);
-      const bundle::ArgKind kind = arg.kind();
+      const bundle::ArgKind kind = args.Get(a)->kind();
       if (kind == bundle::ArgKind::Tokens || kv_cache_appends(kind)) tail = false;
-      const bool slot = kind == bundle::ArgKind::Activation || kind == bundle::ArgKind::Scratch;
-      if (slot && spec[a].role == 'o' && read_later[arg.ref()]) tail = false;
+      if (in_arena(kind) && spec[a].role == 'o' && read_later[args.Get(a)->ref()]) tail = false;
     }
     feeds_only_logits_[i] = tail;
     if (tail) continue;
-    // A kept step: its writes end the later reads' interest, then its reads begin one
-    // (in this order, so that an in-place step stays live).
-    for (int pass = 0; pass < 2; ++pass)
-      for (uint32_t a = 0; a < spec.size(); ++a) {
-        const bundle::Arg& arg = *st.args()->Get(a);
-        if (arg.kind() != bundle::ArgKind::Activation && arg.kind() != bundle::ArgKind::Scratch) continue;
-        if (pass == 0 && spec[a].role == 'o') read_later[arg.ref()] = 0;
-        if (pass == 1 && spec[a].role == 'i') read_later[arg.ref()] = 1;
-      }
+    // A kept step: its writes end the later reads' interest, then its own reads begin
+    // one (writes first, so that an in-place step's slot stays live).
+    for (uint32_t a = 0; a < spec.size(); ++a)
+      if (in_arena(args.Get(a)->kind()) && spec[a].role == 'o') read_later[args.Get(a)->ref()] = 0;
+    for (uint32_t a = 0; a < spec.size(); ++a)
+      if (in_arena(args.Get(a)->kind()) && spec[a].role == 'i') read_later[args.Get(a)->ref()] = 1;
   }
 }
 
