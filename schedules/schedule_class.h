@@ -24,7 +24,9 @@ bool is_arm64(ScheduleClass c);
 // accumulators. Several vector registers' worth gives independent dot-product chains
 // (vpdpbusd and sdot have a latency of several cycles).
 int matmul_tile_rows(ScheduleClass c);
-// Tokens per block of the prefill (GEMM) form: each weight load feeds this many dots.
-constexpr int kPrefillTokenBlock = 4;
+// Tokens per block of the prefill (GEMM) forms: each weight load feeds this many
+// dots. Every prefill kernel takes a multiple of it (the bundle records it per kernel;
+// the runtime sends the remainder to the decode form).
+int prefill_token_block(ScheduleClass c);
 
 }  // namespace plm

@@ -296,6 +296,8 @@ std::vector<BadBundle> corpus() {
   lie("plan_logits_slot", "logits slot", [](auto& m) { m.plan->logits_slot = 0; });
   lie("plan_kernel_count", "kernel library has", [](auto& m) { m.kernels.pop_back(); });
   lie("plan_bad_spec", "kernel spec", [](auto& m) { m.kernels[0]->spec = "i:f99:T"; });
+  lie("kernel_token_block_zero", "has token block 0 (1 to 64 expected)", [](auto& m) { m.kernels[0]->token_block = 0; });
+  lie("kernel_token_block_huge", "has token block 4294967295", [](auto& m) { m.kernels.back()->token_block = ~0u; });
   return c;
 }
 

@@ -155,7 +155,7 @@ TEST_P(MatmulKernel, MatchesExactEmulationAndReferenceExecutor) {
   const PackedMatmulWeights packed = pack_matmul_weights(c.type, rows.data(), c.k, c.n, cls);
   const int64_t nb = c.k / 32;
 
-  for (int32_t T : {1, 7, 64, 333}) {
+  for (int32_t T : {1, 7, 12, 64, 333}) {
     SCOPED_TRACE("tokens " + std::to_string(T));
     std::normal_distribution<float> normal(0.0f, 1.0f);
     std::vector<float> x(size_t(c.k) * T);
@@ -172,7 +172,7 @@ TEST_P(MatmulKernel, MatchesExactEmulationAndReferenceExecutor) {
     EXPECT_EQ(0, std::memcmp(qout.data() + want.q.size() + want.d.size() * 4, want.s.data(), want.s.size() * 4)) << "block sums differ";
 
     // 2. The matmul on those activations, as the runtime calls it: the prefill form
-    // for whole blocks of 4 tokens, the decode form for the rest.
+    // for whole blocks of the class's tokens, the decode form for the rest.
     const std::string mm = "matmul_" + wt + "_%s_" + id_of(c.cls.name) + "_k" + std::to_string(c.k) + "_n" + std::to_string(c.n);
     auto kernel_name = [&](const char* form) {
       std::string s = mm;
@@ -180,7 +180,7 @@ TEST_P(MatmulKernel, MatchesExactEmulationAndReferenceExecutor) {
       return s;
     };
     std::vector<float> got(size_t(c.n) * T);
-    const int32_t T4 = T / kPrefillTokenBlock * kPrefillTokenBlock;
+    const int32_t T4 = T / prefill_token_block(cls) * prefill_token_block(cls);
     for (auto [form, t0, tn] : {std::tuple{"prefill", 0, T4}, std::tuple{"decode", T4, T - T4}}) {
       if (tn == 0) continue;
       std::vector<uint8_t> in;
@@ -362,13 +362,13 @@ TEST_P(FloatMatmulKernel, F32AndF16MatchReferenceExecutor) {
       const PackedFloatWeights packed = pack_float_matmul_weights(type, rows.data(), k, n, cls);
       std::vector<float> bias(static_cast<size_t>(n));
       for (auto& b : bias) b = normal(rng);
-      for (int32_t T : {1, 7, 64, 333}) {
+      for (int32_t T : {1, 7, 12, 64, 333}) {
         std::vector<float> x(size_t(k) * T);
         for (auto& v : x) v = normal(rng);
         const std::string shape = "_" + id_of(c.name) + "_k" + std::to_string(k) + "_n" + std::to_string(n);
         // decode + prefill split as the runtime does it, then the bias variant (decode).
         std::vector<float> got(size_t(n) * T), got_bias(size_t(n) * T);
-        const int32_t T4 = T / kPrefillTokenBlock * kPrefillTokenBlock;
+        const int32_t T4 = T / prefill_token_block(cls) * prefill_token_block(cls);
         for (auto [form, t0, tn] : {std::tuple{"prefill", 0, T4}, std::tuple{"decode", T4, T - T4}}) {
           if (tn == 0) continue;
           std::vector<uint8_t> in;

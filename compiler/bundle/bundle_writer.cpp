@@ -206,7 +206,7 @@ BundleStats write_bundle(const ModelFile& mf, const Graph& g, const SocProfile& 
     std::vector<flatbuffers::Offset<bundle::Kernel>> kernels;
     for (size_t i = 0; i < plan.kernels.size(); ++i)
       kernels.push_back(bundle::CreateKernel(fb, fb.CreateString(symbol_prefix + std::to_string(i)), fb.CreateString(plan.kernels[i].key),
-                                             fb.CreateString(plan.kernels[i].spec)));
+                                             fb.CreateString(plan.kernels[i].spec), plan.kernels[i].token_block));
     std::vector<flatbuffers::Offset<bundle::Step>> steps;
     for (const PlanStep& st : plan.steps) {
       std::vector<flatbuffers::Offset<bundle::Arg>> args;

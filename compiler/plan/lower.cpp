@@ -64,7 +64,9 @@ class Lowering {
     for (const auto& p : params) key += " " + p;
     for (size_t i = 0; i < plan_.kernels.size(); ++i)
       if (plan_.kernels[i].key == key) return uint32_t(i);
-    plan_.kernels.push_back({gen, fn, params, spec, key});
+    // Prefill forms take whole blocks of the class's tokens (schedules/schedule_class.h).
+    const bool prefill = std::find(params.begin(), params.end(), "form=prefill") != params.end();
+    plan_.kernels.push_back({gen, fn, params, spec, key, prefill ? uint32_t(prefill_token_block(cls_)) : 1u});
     return uint32_t(plan_.kernels.size() - 1);
   }
   static std::string n(int64_t v) { return std::to_string(v); }

@@ -27,6 +27,7 @@ struct KernelRequest {
   std::vector<std::string> params;  // name=value, schedule_class included
   std::string spec;       // runtime/src/kernel_spec.h notation
   std::string key;        // generator + function + params: identical kernels share it
+  uint32_t token_block = 1;  // prefill forms: token counts are a multiple of this
 };
 
 struct PlanArg {

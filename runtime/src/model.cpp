@@ -15,6 +15,9 @@
 namespace plm {
 
 namespace {
+// A sanity bound on a kernel's token block (the schedules use 4 and 8): a larger value
+// is a malformed bundle, not a kernel.
+constexpr uint32_t kMaxTokenBlock = 64;
 
 // glibc loads shared objects from files only: the library is copied into an
 // anonymous one (memfd) and opened from there.
@@ -78,8 +81,10 @@ std::shared_ptr<Model> Model::open(std::shared_ptr<MappedFile> file) {
   for (int i = 0; i < count; ++i) {
     const bundle::Kernel* k = meta.kernels()->Get(uint32_t(i));
     if (!k->spec()) fail(path, ": kernel ", i, " has no argument spec");
+    if (k->token_block() < 1 || k->token_block() > kMaxTokenBlock)
+      fail(path, ": kernel ", i, " has token block ", k->token_block(), " (1 to ", kMaxTokenBlock, " expected)");
     try {
-      m->kernels_.push_back({table[i], parse_kernel_spec(k->spec()->str()), k->key() ? k->key()->str() : ""});
+      m->kernels_.push_back({table[i], parse_kernel_spec(k->spec()->str()), k->key() ? k->key()->str() : "", int64_t(k->token_block())});
     } catch (const Error& e) {
       fail(path, ": kernel ", i, ": ", e.what());
     }

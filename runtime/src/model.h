@@ -16,6 +16,7 @@ struct BoundKernel {
   int (*fn)(void**);
   std::vector<KernelArgSpec> args;
   std::string key;
+  int64_t token_block = 1;  // prefill forms: the token count is a multiple of this
 };
 
 class Model {

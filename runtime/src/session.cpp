@@ -118,10 +118,11 @@ void Session::run_chunk(const int32_t* ids, int64_t T, float* logits_out, bool l
     if (last_only && model_->feeds_only_logits(i)) {
       // Only the last token's logits are wanted (and none from a chunk before the last).
       if (logits_out) call(decode, *st, T - 1, 1);
-    } else if (st->prefill_kernel() >= 0 && T >= kPrefillBlock) {
-      const int64_t T4 = T / kPrefillBlock * kPrefillBlock;
-      call(kernels[size_t(st->prefill_kernel())], *st, 0, T4);
-      if (T4 < T) call(decode, *st, T4, T - T4);
+    } else if (st->prefill_kernel() >= 0 && T >= kernels[size_t(st->prefill_kernel())].token_block) {
+      const BoundKernel& prefill = kernels[size_t(st->prefill_kernel())];
+      const int64_t whole = T / prefill.token_block * prefill.token_block;
+      call(prefill, *st, 0, whole);
+      if (whole < T) call(decode, *st, whole, T - whole);
     } else {
       call(decode, *st, 0, T);
     }

@@ -14,9 +14,6 @@
 
 namespace plm {
 
-// Tokens per block of the matmuls' prefill kernels (schedules/schedule_class.h).
-constexpr int64_t kPrefillBlock = 4;
-
 class Session {
  public:
   // n_ctx: KV cache capacity (0 = the model's training context, at most 4096);

@@ -54,11 +54,15 @@ class MatMulFloat : public Generator<MatMulFloat> {
     const TailStrategy tail = int(n) % R == 0 ? TailStrategy::RoundUp : TailStrategy::GuardWithIf;
     out.split(o, oo, oi, R, tail);
     if (prefill) {
-      // 4 tokens share each weight vector: 4 x (R / lanes) independent FMA chains.
-      out.split(t, to, ti, plm::kPrefillTokenBlock, TailStrategy::RoundUp).reorder(oi, ti, to, oo).vectorize(oi).unroll(ti);
-      acc.compute_at(out, to).vectorize(lane).unroll(t);
+      // 4 tokens share each weight vector: 4 x (R / lanes) independent FMA chains (8
+      // tokens of a 64-row tile would be 32 zmm of sums). The class's token block (the
+      // runtime's contract) is a multiple of 4: its 4-token parts run one after another.
+      const int TB = plm::prefill_token_block(cls);
+      Var tio("tio"), tii("tii");
+      out.split(t, to, ti, TB, TailStrategy::RoundUp).split(ti, tio, tii, 4).reorder(oi, tii, tio, to, oo).vectorize(oi).unroll(tii);
+      acc.compute_at(out, tio).vectorize(lane).unroll(t);
       acc.update().reorder(lane, t, rk.x).vectorize(lane).unroll(t);
-      out.dim(1).set_extent((out.dim(1).extent() / plm::kPrefillTokenBlock) * plm::kPrefillTokenBlock);
+      out.dim(1).set_extent((out.dim(1).extent() / TB) * TB);
     } else {
       // One token: split k four ways into independent partial sums (FMA latency).
       out.reorder(oi, t, oo).vectorize(oi);

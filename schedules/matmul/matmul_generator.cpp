@@ -25,8 +25,9 @@
 // comes off exactly in integers with the activation block sums.
 //
 // Two forms, as DESIGN.md asks: `decode` (any token count, one token at a time: the
-// GEMV that streams weights) and `prefill` (token count a multiple of 4: each weight
-// load feeds 4 tokens' dots; the runtime sends the remainder to the decode form).
+// GEMV that streams weights) and `prefill` (token count a multiple of the class's
+// prefill_token_block, 8 or 4: each weight load feeds that many tokens' dots; the
+// runtime sends the remainder to the decode form).
 #include <algorithm>
 
 #include "generator_support.h"
@@ -175,7 +176,7 @@ class MatMul : public Generator<MatMul> {
     xs.dim(1).set_min(0);
     out.dim(1).set_min(0);
     if (prefill) {
-      const int TB = plm::kPrefillTokenBlock;
+      const int TB = plm::prefill_token_block(cls);
       out.dim(1).set_extent((out.dim(1).extent() / TB) * TB);  // asserts a whole number of blocks
     }
   }
@@ -188,11 +189,13 @@ class MatMul : public Generator<MatMul> {
   // The micro-kernel computes one row tile for each block of 4 tokens.
   void schedule_i8mm(Func tiles_acc, int R) {
     Var to("to"), ti("ti");
+    const int TB = plm::prefill_token_block(plm::ScheduleClass::Arm64I8mm);
+    plm::require(TB == 4, "the i8mm micro-kernel computes blocks of 4 tokens");
     const TailStrategy tail = int(n) % R == 0 ? TailStrategy::RoundUp : TailStrategy::GuardWithIf;
-    out.split(o, oo, oi, R, tail).split(t, to, ti, plm::kPrefillTokenBlock, TailStrategy::RoundUp).reorder(oi, ti, to, oo);
+    out.split(o, oo, oi, R, tail).split(t, to, ti, TB, TailStrategy::RoundUp).reorder(oi, ti, to, oo);
     out.vectorize(oi, 4).unroll(ti);
     // A fixed 16 x 1 x 4 block: stack storage, not a heap allocation per call.
-    tiles_acc.compute_at(out, to).bound_storage(lane, R).bound_storage(tile, 1).bound_storage(t, plm::kPrefillTokenBlock);
+    tiles_acc.compute_at(out, to).bound_storage(lane, R).bound_storage(tile, 1).bound_storage(t, TB);
     const int tiles = (int(n) + R - 1) / R;
     if (tiles >= 16) {
       Var ooo("ooo"), ooi("ooi");
@@ -212,7 +215,7 @@ class MatMul : public Generator<MatMul> {
 
   // One row tile per iteration of the parallel loop. Decode: one token at a time, the
   // R lanes give R/16 (x86) or R/4 (arm64) independent dot chains. Prefill: blocks of
-  // 4 tokens, so every weight vector loaded feeds 4 dots; every token of the batch
+  // TB tokens, so every weight vector loaded feeds TB dots; every token of the batch
   // reuses the tile's weights while they are in cache.
   void schedule_matmul(plm::ScheduleClass cls, int R, bool prefill, int block_bytes, bool prefetch_scales) {
     using plm::ScheduleClass;
@@ -221,15 +224,16 @@ class MatMul : public Generator<MatMul> {
     Var to("to"), ti("ti");
     out.split(o, oo, oi, R, tail);
     if (prefill) {
-      // The register block: `sub` rows x 4 tokens of int32 dots and f32 sums, plus the
-      // unpacked weights. Every weight vector loaded still feeds 4 tokens' dots; the
+      // The register block: `sub` rows x TB tokens of int32 dots and f32 sums, plus the
+      // unpacked weights. Every weight vector loaded still feeds TB tokens' dots; the
       // tile's other rows read the next vectors. The split is of the update's own lanes,
       // with the reduction over the row's blocks inside each part: bounds stay exact (a
       // split of the consumer's rows made Halide compute the whole tile per part, as it
       // cannot see that o % R stays within one).
       const int sub = prefill_block_rows(cls, R);
       Var lh("lh"), ll("ll");
-      out.split(t, to, ti, plm::kPrefillTokenBlock, TailStrategy::RoundUp).reorder(oi, ti, to, oo).vectorize(oi).unroll(ti);
+      const int TB = plm::prefill_token_block(cls);
+      out.split(t, to, ti, TB, TailStrategy::RoundUp).reorder(oi, ti, to, oo).vectorize(oi).unroll(ti);
       acc.compute_at(out, to).vectorize(lane).unroll(t);
       acc.update().split(lane, lh, ll, sub).reorder(ll, t, rb.x, lh).vectorize(ll).unroll(t);
     } else {
