@@ -8,6 +8,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -52,10 +53,15 @@ std::string cached_bundle(const std::string& model, const std::string& soc, cons
   namespace fs = std::filesystem;
   std::error_code ec;
   // Keyed by this test binary (name and build time): it links the compiler that writes
-  // bundles. Entries an older build of the same binary left behind are removed, so the
-  // cache holds one generation per binary instead of growing with every rebuild.
+  // bundles; and by the newest kernel generator beside it, so that a schedule change
+  // alone gets new kernels. Entries an older build of the same binary left behind are
+  // removed, so the cache holds one generation per binary instead of growing with every
+  // rebuild.
   const fs::path exe = fs::read_symlink("/proc/self/exe", ec);
-  const auto stamp = fs::last_write_time(exe, ec).time_since_epoch().count();
+  auto stamp = fs::last_write_time(exe, ec).time_since_epoch().count();
+  for (const auto& e : fs::directory_iterator(exe.parent_path(), ec))
+    if (e.path().filename().string().rfind("plm_gen_", 0) == 0)
+      stamp = std::max(stamp, fs::last_write_time(e.path(), ec).time_since_epoch().count());
   const fs::path dir = fs::path(PLM_TEST_CACHE_DIR);
   fs::create_directories(dir, ec);
   const std::string prefix =
