@@ -180,8 +180,8 @@ TEST_P(MatmulKernel, MatchesExactEmulationAndReferenceExecutor) {
       return s;
     };
     std::vector<float> got(size_t(c.n) * T);
-    const int32_t T4 = T / prefill_token_block(cls) * prefill_token_block(cls);
-    for (auto [form, t0, tn] : {std::tuple{"prefill", 0, T4}, std::tuple{"decode", T4, T - T4}}) {
+    const int32_t whole = T / prefill_token_block(cls) * prefill_token_block(cls);  // the prefill form's tokens
+    for (auto [form, t0, tn] : {std::tuple{"prefill", 0, whole}, std::tuple{"decode", whole, T - whole}}) {
       if (tn == 0) continue;
       std::vector<uint8_t> in;
       append(in, packed.quants.data(), packed.quants.size());
@@ -368,8 +368,8 @@ TEST_P(FloatMatmulKernel, F32AndF16MatchReferenceExecutor) {
         const std::string shape = "_" + id_of(c.name) + "_k" + std::to_string(k) + "_n" + std::to_string(n);
         // decode + prefill split as the runtime does it, then the bias variant (decode).
         std::vector<float> got(size_t(n) * T), got_bias(size_t(n) * T);
-        const int32_t T4 = T / prefill_token_block(cls) * prefill_token_block(cls);
-        for (auto [form, t0, tn] : {std::tuple{"prefill", 0, T4}, std::tuple{"decode", T4, T - T4}}) {
+        const int32_t whole = T / prefill_token_block(cls) * prefill_token_block(cls);  // the prefill form's tokens
+        for (auto [form, t0, tn] : {std::tuple{"prefill", 0, whole}, std::tuple{"decode", whole, T - whole}}) {
           if (tn == 0) continue;
           std::vector<uint8_t> in;
           append(in, packed.data.data(), packed.data.size());
