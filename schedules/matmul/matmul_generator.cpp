@@ -5,7 +5,7 @@
 // with the weight block's scale, its min (Q4_K, Q5_K) and zero point z.
 //
 // Weight layout (written by compiler/layout/, described in docs/weight-layouts.md):
-// rows interleaved in tiles of R (matmul_tile_rows: 32 for AVX-512, else 16); within
+// rows interleaved in tiles of R (matmul_tile_rows: 64 for AVX-512, else 16); within
 // a tile, for each group of 4 consecutive k the R rows' 4 bytes are adjacent, so each
 // 64-byte load feeds one vpdpbusd (16 int32 lanes = 16 rows) or four sdot (arm64):
 // byte j of row `lane`'s quad c is w(j + 4 * lane + 4 * R * c, tile). (One dimension
@@ -211,6 +211,25 @@ class MatMul : public Generator<MatMul> {
   // its 16-row tile: one ymm of rows measured 0.60-0.77x (its vpmaddwd path widens a
   // block's weights to 16 bits first; `pocketlm-kernel-bench --class=x86-avx2`). arm64:
   // unmeasured (qemu only), so unchanged.
+  // Tiles a decode GEMV reads in turns: a divisor of the tile count, so no group reads
+  // past the last tile. AVX-512 Q4_0 and Q8_0 only: on the Xeon (pocketlm-kernel-bench
+  // gemv, 1 thread, three alternating runs) Q8_0 gained 5-14% and Q4_0 0-10%, while
+  // Q6_K lost 15-25%; AVX2 and arm64 are unmeasured.
+  static int decode_tile_streams(plm::ScheduleClass cls, bool f16_scales, int tiles) {
+    if (cls != plm::ScheduleClass::X86Avx512Vnni || !f16_scales) return 1;
+    for (int g : {4, 2})
+      if (tiles % g == 0) return g;
+    return 1;
+  }
+  // Blocks per turn of a tile: the most within 2 KiB that divide the row's block count
+  // (so every turn is whole). Finer turns keep more streams moving: a read-only loop
+  // on one Xeon core streamed 14 GB/s from 4 streams in 512-byte turns, 11.3 in 4 KiB
+  // turns, 10.6-11.0 from one stream.
+  static int decode_chunk_blocks(int nb, int block_bytes) {
+    for (int c = std::max(1, 2048 / block_bytes); c > 1; --c)
+      if (nb % c == 0) return c;
+    return 1;
+  }
   static int prefill_block_rows(plm::ScheduleClass cls, int R) { return cls == plm::ScheduleClass::X86Avx512Vnni ? 16 : R; }
 
   // One row tile per iteration of the parallel loop. Decode: one token at a time, the
@@ -223,6 +242,15 @@ class MatMul : public Generator<MatMul> {
     const int tiles = (int(n) + R - 1) / R;
     Var to("to"), ti("ti");
     out.split(o, oo, oi, R, tail);
+    // Tasks of 4 consecutive tiles: long sequential streams for the prefetcher.
+    auto parallel_tiles = [&] {
+      if (tiles >= 16) {
+        Var ooo("ooo"), ooi("ooi");
+        out.split(oo, ooo, ooi, 4, TailStrategy::GuardWithIf).parallel(ooo);
+      } else if (tiles >= 4) {
+        out.parallel(oo);
+      }
+    };
     if (prefill) {
       // The register block: `sub` rows x TB tokens of int32 dots and f32 sums, plus the
       // unpacked weights. Every weight vector loaded still feeds TB tokens' dots; the
@@ -242,7 +270,23 @@ class MatMul : public Generator<MatMul> {
       // The row lanes inside the block loop: Halide computes a prefetch's box from the
       // loop body it is placed in, and with the (vectorised) lanes outside it that box
       // was one row's bytes of a block, 13 of Q4_0's 16 lines (R = 64).
-      acc.update().reorder(lane, rb.x).vectorize(lane);
+      const int G = decode_tile_streams(cls, prefetch_scales, tiles);
+      RVar rbo("rbo"), rbi("rbi");
+      if (G > 1) {
+        // G consecutive tiles take turns of C blocks each: G streams of weights (and of
+        // scales) for the hardware prefetcher to run ahead on at once. The tiles' sums
+        // wait in acc between turns; a turn is one loop, so its registers are one
+        // tile's (the tiles side by side in one loop body spilled the weights).
+        Var og("og"), os("os");
+        out.split(oo, og, os, G, TailStrategy::RoundUp).reorder(oi, os, t, og);
+        acc.update().split(rb.x, rbo, rbi, decode_chunk_blocks(int(k) / 32, block_bytes)).reorder(lane, rbi, tile, rbo).vectorize(lane);
+        dot.compute_at(acc, rbi);
+        if (tiles / G >= 2) out.parallel(og);
+      } else {
+        acc.update().reorder(lane, rb.x).vectorize(lane);
+        dot.compute_at(acc, rb.x);
+        parallel_tiles();
+      }
       if (!plm::is_arm64(cls)) {
         // The hardware prefetcher alone leaves the x86 GEMV at 62-72% of the read
         // bandwidth (Q4_0: its loop spends more instructions per byte, so the
@@ -251,18 +295,14 @@ class MatMul : public Generator<MatMul> {
         // a tile's end are the next tile's bytes; past the last tile a prefetch is
         // only a hint and cannot fault. Not on arm64: unmeasured there (qemu only).
         const int ahead = std::max(1, (3072 + block_bytes / 2) / block_bytes);
-        acc.update().prefetch(*w_, rb.x, rb.x, ahead, PrefetchBoundStrategy::NonFaulting);
-        if (prefetch_scales) acc.update().prefetch(*wd_, rb.x, rb.x, ahead, PrefetchBoundStrategy::NonFaulting);
+        const VarOrRVar step = G > 1 ? VarOrRVar(rbi) : VarOrRVar(rb.x);
+        acc.update().prefetch(*w_, step, step, ahead, PrefetchBoundStrategy::NonFaulting);
+        if (prefetch_scales) acc.update().prefetch(*wd_, step, step, ahead, PrefetchBoundStrategy::NonFaulting);
       }
     }
-    if (tiles >= 16) {
-      // Tasks of 4 consecutive tiles: long sequential streams for the prefetcher.
-      Var ooo("ooo"), ooi("ooi");
-      out.split(oo, ooo, ooi, 4, TailStrategy::GuardWithIf).parallel(ooo);
-    } else if (tiles >= 4) {
-      out.parallel(oo);
-    }
-    dot.compute_at(acc, rb.x).vectorize(lane);
+    if (prefill) parallel_tiles();
+    if (prefill) dot.compute_at(acc, rb.x);
+    dot.vectorize(lane);
     if (prefill) dot.unroll(t);
 
     switch (cls) {
