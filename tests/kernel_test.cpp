@@ -230,9 +230,10 @@ TEST_P(MatmulKernel, MatchesExactEmulationAndReferenceExecutor) {
 std::vector<MatmulCase> matmul_cases() {
   std::vector<MatmulCase> v;
   for (const auto& c : kClasses) {
-    // 320 x 200: four AVX-512 tiles, the last one partial, read in turns of two blocks
-    // (Q4_0) or one (Q8_0) by the decode GEMV (matmul_generator.cpp).
-    for (auto kn : {std::pair{256, 96}, std::pair{64, 40}, std::pair{128, 16}, std::pair{320, 200}})
+    // The AVX-512 decode GEMV's tiles in turns (matmul_generator.cpp), the last tile
+    // partial: 320 x 1000 is 16 tiles in groups of 4, turns of two blocks (Q4_0) or one
+    // (Q8_0); 64 x 600 is 10 tiles in groups of 2.
+    for (auto kn : {std::pair{256, 96}, std::pair{64, 40}, std::pair{128, 16}, std::pair{320, 1000}, std::pair{64, 600}})
       for (GgmlType t : {GgmlType::Q8_0, GgmlType::Q4_0}) v.push_back({c, kn.first, kn.second, t});
     for (auto kn : {std::pair{256, 96}, std::pair{512, 40}})
       for (GgmlType t : {GgmlType::Q4_K, GgmlType::Q5_K, GgmlType::Q6_K}) v.push_back({c, kn.first, kn.second, t});

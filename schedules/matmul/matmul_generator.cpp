@@ -212,13 +212,14 @@ class MatMul : public Generator<MatMul> {
   // block's weights to 16 bits first; `pocketlm-kernel-bench --class=x86-avx2`). arm64:
   // unmeasured (qemu only), so unchanged.
   // Tiles a decode GEMV reads in turns: a divisor of the tile count, so no group reads
-  // past the last tile. AVX-512 Q4_0 and Q8_0 only: on the Xeon (pocketlm-kernel-bench
-  // gemv, 1 thread, three alternating runs) Q8_0 gained 5-14% and Q4_0 0-10%, while
-  // Q6_K lost 15-25%; AVX2 and arm64 are unmeasured.
+  // past the last tile, leaving at least 4 groups (the groups are the parallel tasks).
+  // AVX-512 Q4_0 and Q8_0 only: on the Xeon (pocketlm-kernel-bench gemv, 1 thread,
+  // three alternating runs) Q8_0 gained 5-14% and Q4_0 0-10%, while Q6_K lost 15-25%;
+  // AVX2 and arm64 are unmeasured.
   static int decode_tile_streams(plm::ScheduleClass cls, bool f16_scales, int tiles) {
     if (cls != plm::ScheduleClass::X86Avx512Vnni || !f16_scales) return 1;
     for (int g : {4, 2})
-      if (tiles % g == 0) return g;
+      if (tiles % g == 0 && tiles / g >= 4) return g;
     return 1;
   }
   // Blocks per turn of a tile: the most within 2 KiB that divide the row's block count
@@ -281,7 +282,7 @@ class MatMul : public Generator<MatMul> {
         out.split(oo, og, os, G, TailStrategy::RoundUp).reorder(oi, os, t, og);
         acc.update().split(rb.x, rbo, rbi, decode_chunk_blocks(int(k) / 32, block_bytes)).reorder(lane, rbi, tile, rbo).vectorize(lane);
         dot.compute_at(acc, rbi);
-        if (tiles / G >= 2) out.parallel(og);
+        out.parallel(og);
       } else {
         acc.update().reorder(lane, rb.x).vectorize(lane);
         dot.compute_at(acc, rb.x);
