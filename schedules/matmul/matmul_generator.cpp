@@ -196,7 +196,11 @@ class MatMul : public Generator<MatMul> {
     out.vectorize(oi, 4).unroll(ti);
     // A fixed 16 x 1 x 4 block: stack storage, not a heap allocation per call.
     tiles_acc.compute_at(out, to).bound_storage(lane, R).bound_storage(tile, 1).bound_storage(t, TB);
-    const int tiles = (int(n) + R - 1) / R;
+    parallel_tiles((int(n) + R - 1) / R);
+  }
+
+  // Tasks of 4 consecutive tiles: long sequential streams for the prefetcher.
+  void parallel_tiles(int tiles) {
     if (tiles >= 16) {
       Var ooo("ooo"), ooi("ooi");
       out.split(oo, ooo, ooi, 4, TailStrategy::GuardWithIf).parallel(ooo);
@@ -205,12 +209,6 @@ class MatMul : public Generator<MatMul> {
     }
   }
 
-  // Rows of the prefill register block (see schedule_matmul). AVX-512: one zmm of int32
-  // lanes; the whole 64-row tile x 4 tokens (16 + 16 zmm of dots and sums) spilled every
-  // block, and Q4_0 prefill got 1.3-1.6x faster with 16 rows (Q8_0 the same). AVX2 keeps
-  // its 16-row tile: one ymm of rows measured 0.60-0.77x (its vpmaddwd path widens a
-  // block's weights to 16 bits first; `pocketlm-kernel-bench --class=x86-avx2`). arm64:
-  // unmeasured (qemu only), so unchanged.
   // Tiles a decode GEMV reads in turns: a divisor of the tile count, so no group reads
   // past the last tile, leaving at least 4 groups (the groups are the parallel tasks).
   // AVX-512 Q4_0 and Q8_0 only: on the Xeon (pocketlm-kernel-bench gemv, 1 thread,
@@ -225,12 +223,19 @@ class MatMul : public Generator<MatMul> {
   // Blocks per turn of a tile: the most within 2 KiB that divide the row's block count
   // (so every turn is whole). Finer turns keep more streams moving: a read-only loop
   // on one Xeon core streamed 14 GB/s from 4 streams in 512-byte turns, 11.3 in 4 KiB
-  // turns, 10.6-11.0 from one stream.
+  // turns, 10.6-11.8 from one stream.
   static int decode_chunk_blocks(int nb, int block_bytes) {
     for (int c = std::max(1, 2048 / block_bytes); c > 1; --c)
       if (nb % c == 0) return c;
     return 1;
   }
+
+  // Rows of the prefill register block (see schedule_matmul). AVX-512: one zmm of int32
+  // lanes; the whole 64-row tile x 4 tokens (16 + 16 zmm of dots and sums) spilled every
+  // block, and Q4_0 prefill got 1.3-1.6x faster with 16 rows (Q8_0 the same). AVX2 keeps
+  // its 16-row tile: one ymm of rows measured 0.60-0.77x (its vpmaddwd path widens a
+  // block's weights to 16 bits first; `pocketlm-kernel-bench --class=x86-avx2`). arm64:
+  // unmeasured (qemu only), so unchanged.
   static int prefill_block_rows(plm::ScheduleClass cls, int R) { return cls == plm::ScheduleClass::X86Avx512Vnni ? 16 : R; }
 
   // One row tile per iteration of the parallel loop. Decode: one token at a time, the
@@ -243,15 +248,6 @@ class MatMul : public Generator<MatMul> {
     const int tiles = (int(n) + R - 1) / R;
     Var to("to"), ti("ti");
     out.split(o, oo, oi, R, tail);
-    // Tasks of 4 consecutive tiles: long sequential streams for the prefetcher.
-    auto parallel_tiles = [&] {
-      if (tiles >= 16) {
-        Var ooo("ooo"), ooi("ooi");
-        out.split(oo, ooo, ooi, 4, TailStrategy::GuardWithIf).parallel(ooo);
-      } else if (tiles >= 4) {
-        out.parallel(oo);
-      }
-    };
     if (prefill) {
       // The register block: `sub` rows x TB tokens of int32 dots and f32 sums, plus the
       // unpacked weights. Every weight vector loaded still feeds TB tokens' dots; the
@@ -286,7 +282,7 @@ class MatMul : public Generator<MatMul> {
       } else {
         acc.update().reorder(lane, rb.x).vectorize(lane);
         dot.compute_at(acc, rb.x);
-        parallel_tiles();
+        parallel_tiles(tiles);
       }
       if (!plm::is_arm64(cls)) {
         // The hardware prefetcher alone leaves the x86 GEMV at 62-72% of the read
@@ -301,10 +297,11 @@ class MatMul : public Generator<MatMul> {
         if (prefetch_scales) acc.update().prefetch(*wd_, step, step, ahead, PrefetchBoundStrategy::NonFaulting);
       }
     }
-    if (prefill) parallel_tiles();
-    if (prefill) dot.compute_at(acc, rb.x);
+    if (prefill) {
+      parallel_tiles(tiles);
+      dot.compute_at(acc, rb.x).unroll(t);
+    }
     dot.vectorize(lane);
-    if (prefill) dot.unroll(t);
 
     switch (cls) {
       case ScheduleClass::X86Avx512Vnni:
