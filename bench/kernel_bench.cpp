@@ -63,14 +63,17 @@ void on_threads(int threads, Body body) {
 // core of the dev machine streams ~10% less, and the kernels measured above 100%.
 constexpr size_t kPrefetchAhead = 3072;
 // And each thread reads its part as 4 streams taking turns of 512 bytes: one Xeon core
-// streamed 14 GB/s so against 10.6-11.8 from one sequential stream (the hardware
+// streamed 14 GB/s against 10.6-11.8 from one sequential stream (the hardware
 // prefetcher runs ahead on each stream at once), and llama.cpp's generation measured
 // up to 116% of the one-stream figure.
 constexpr size_t kStreams = 4, kTurnBytes = 512;
 
+// The bytes each of the kStreams streams of an n-byte part reads: whole turns.
+constexpr size_t stream_bytes(size_t n) { return n / kStreams / kTurnBytes * kTurnBytes; }
+
 __attribute__((target("avx2"))) uint64_t sum_range(const uint8_t* p, size_t n) {
   __m256i a0 = _mm256_setzero_si256(), a1 = a0, a2 = a0, a3 = a0;
-  const size_t part = n / kStreams / kTurnBytes * kTurnBytes;
+  const size_t part = stream_bytes(n);
   for (size_t c = 0; c < part; c += kTurnBytes)
     for (size_t s = 0; s < kStreams; ++s) {
       const uint8_t* q = p + s * part + c;
@@ -92,7 +95,7 @@ __attribute__((target("avx2"))) uint64_t sum_range(const uint8_t* p, size_t n) {
 __attribute__((target("avx512f"))) uint64_t sum_range_avx512(const uint8_t* p, size_t n) {
   __m512i a[8];
   for (auto& x : a) x = _mm512_setzero_si512();
-  const size_t part = n / kStreams / kTurnBytes * kTurnBytes;
+  const size_t part = stream_bytes(n);
   for (size_t c = 0; c < part; c += kTurnBytes)
     for (size_t s = 0; s < kStreams; ++s) {
       const uint8_t* q = p + s * part + c;
@@ -118,7 +121,7 @@ void BM_ReadBandwidth(benchmark::State& state) {
   const int threads = int(state.range(0));
   static uint8_t* buf = static_cast<uint8_t*>(alloc_pages(kStreamBytes));
   const size_t part = kStreamBytes / size_t(threads);
-  const size_t read = size_t(threads) * (part / kStreams / kTurnBytes * kTurnBytes * kStreams);
+  const size_t read = size_t(threads) * kStreams * stream_bytes(part);
   for (auto _ : state) {
     std::vector<uint64_t> sums(static_cast<size_t>(threads));
     on_threads(threads, [&](int t) {

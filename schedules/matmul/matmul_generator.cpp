@@ -150,7 +150,7 @@ class MatMul : public Generator<MatMul> {
 
     // --- the schedule for this class ---
     if (i8mm) schedule_i8mm(tiles_acc, R);
-    else schedule_matmul(cls, R, prefill, tile_bytes / nb, /*prefetch_scales=*/f16_scales);
+    else schedule_matmul(cls, R, prefill, tile_bytes / nb, f16_scales);
     if (q6 && !i8mm) {
       // A step's two 16-blocks unrolled: each one's nibble half and bit pairs are then
       // constant shifts, and the second block reuses the first one's nibble loads.
@@ -242,7 +242,7 @@ class MatMul : public Generator<MatMul> {
   // R lanes give R/16 (x86) or R/4 (arm64) independent dot chains. Prefill: blocks of
   // TB tokens, so every weight vector loaded feeds TB dots; every token of the batch
   // reuses the tile's weights while they are in cache.
-  void schedule_matmul(plm::ScheduleClass cls, int R, bool prefill, int block_bytes, bool prefetch_scales) {
+  void schedule_matmul(plm::ScheduleClass cls, int R, bool prefill, int block_bytes, bool f16_scales) {
     using plm::ScheduleClass;
     const TailStrategy tail = int(n) % R == 0 ? TailStrategy::RoundUp : TailStrategy::GuardWithIf;
     const int tiles = (int(n) + R - 1) / R;
@@ -264,11 +264,12 @@ class MatMul : public Generator<MatMul> {
     } else {
       out.reorder(oi, t, oo).vectorize(oi);
       acc.compute_at(out, t).vectorize(lane);
-      // The row lanes inside the block loop: Halide computes a prefetch's box from the
-      // loop body it is placed in, and with the (vectorised) lanes outside it that box
-      // was one row's bytes of a block, 13 of Q4_0's 16 lines (R = 64).
-      const int G = decode_tile_streams(cls, prefetch_scales, tiles);
+      const int G = decode_tile_streams(cls, f16_scales, tiles);
       RVar rbo("rbo"), rbi("rbi");
+      // Both schedules keep the row lanes inside the block loop: Halide computes a
+      // prefetch's box from the loop body it is placed in, and with the (vectorised)
+      // lanes outside it that box was one row's bytes of a block, 13 of Q4_0's 16 lines
+      // (R = 64).
       if (G > 1) {
         // G consecutive tiles take turns of C blocks each: G streams of weights (and of
         // scales) for the hardware prefetcher to run ahead on at once. The tiles' sums
@@ -294,7 +295,7 @@ class MatMul : public Generator<MatMul> {
         const int ahead = std::max(1, (3072 + block_bytes / 2) / block_bytes);
         const VarOrRVar step = G > 1 ? VarOrRVar(rbi) : VarOrRVar(rb.x);
         acc.update().prefetch(*w_, step, step, ahead, PrefetchBoundStrategy::NonFaulting);
-        if (prefetch_scales) acc.update().prefetch(*wd_, step, step, ahead, PrefetchBoundStrategy::NonFaulting);
+        if (f16_scales) acc.update().prefetch(*wd_, step, step, ahead, PrefetchBoundStrategy::NonFaulting);
       }
     }
     if (prefill) {
