@@ -258,7 +258,6 @@ void BM_Matmul(benchmark::State& state, const BenchMatmul* m, int tokens, bool s
   const int threads = int(state.range(0));
   plm::ThreadPool pool(threads);
   plm::ThreadPool::install_for_halide(&pool);
-  const bool decode = tokens == 1;
   Weights w = make_weights(*m, stream);
   const int R = int(w.R), nb = int(w.nb), tiles = int(w.tiles);
   std::vector<int8_t> xq(size_t(m->k) * tokens, 3);
@@ -281,7 +280,7 @@ void BM_Matmul(benchmark::State& state, const BenchMatmul* m, int tokens, bool s
   const double bytes = double(w.quant_bytes + w.scale_bytes);
   state.counters["GB/s"] = benchmark::Counter(bytes * 1e-9, benchmark::Counter::kIsIterationInvariantRate);
   state.counters["GOP/s"] = benchmark::Counter(2.0 * m->k * m->n * tokens * 1e-9, benchmark::Counter::kIsIterationInvariantRate);
-  state.SetLabel(std::string(m->cls) + (decode ? " decode" : " prefill") + (stream ? ", weights streamed from DRAM" : ", weights in cache"));
+  state.SetLabel(std::string(m->cls) + " " + m->form + (stream ? ", weights streamed from DRAM" : ", weights in cache"));
   std::free(w.quants);
   std::free(w.scales);
 }
@@ -368,10 +367,14 @@ int main(int argc, char** argv) {
   for (const auto& m : kBenchMatmuls) {
     if (std::string(m.cls) != cls) continue;
     const std::string shape = std::string(m.wt) + "/k" + std::to_string(m.k) + "_n" + std::to_string(m.n);
-    // gemv: the decode roofline case; gemv_cached separates compute from memory limits.
-    if (std::string(m.form) == "decode") {
+    // gemv: the decode roofline case; gemv_cached separates compute from memory limits;
+    // gemv_turns: the same GEMV reading 4 row tiles in turns (SocProfile::decode_streams).
+    const std::string form = m.form;
+    if (form == "decode") {
       benchmark::RegisterBenchmark(("gemv/" + shape).c_str(), BM_Matmul, &m, 1, true)->Apply(threads);
       benchmark::RegisterBenchmark(("gemv_cached/" + shape).c_str(), BM_Matmul, &m, 1, false)->Apply(threads);
+    } else if (form == "decode_turns") {
+      benchmark::RegisterBenchmark(("gemv_turns/" + shape).c_str(), BM_Matmul, &m, 1, true)->Apply(threads);
     } else {
       benchmark::RegisterBenchmark(("gemm128/" + shape).c_str(), BM_Matmul, &m, 128, false)->Apply(threads);
     }

@@ -13,6 +13,7 @@ const std::string kArmDot = "-arm_dot_prod-arm_fp16";
 // Halide 14 emits vpdpbusd only with every implied x86 feature spelled out.
 const std::string kX86Vnni = "x86-64-linux-sse41-avx-avx2-fma-f16c-avx512-avx512_skylake-avx512_cannonlake-avx512_sapphirerapids";
 const std::string kX86Avx2 = "x86-64-linux-sse41-avx-avx2-fma-f16c";
+const std::vector<std::string> kX86VnniFeatures = {"avx2", "fma", "f16c", "avx512f", "avx512bw", "avx512vl", "avx512_vnni"};
 
 std::vector<SocProfile> build_catalog() {
   using S = ScheduleClass;
@@ -46,9 +47,10 @@ std::vector<SocProfile> build_catalog() {
        "linux", "arm-64-linux" + kArmDot, {"neon", "dotprod", "fp16", "i8mm"}, S::Arm64I8mm, 8, 4, 64, 512, 12288, 96.0, ""},
       {"x86-64-avx2", "x86-64 with AVX2 + FMA (Haswell and later, Zen 1-3)", "linux", kX86Avx2,
        {"avx2", "fma", "f16c"}, S::X86Avx2, 4, 0, 32, 512, 8192, 40.0, ""},
-      {"x86-64-avx512-vnni", "x86-64 with AVX-512 VNNI (Ice Lake, Sapphire Rapids, Zen 4/5)", "linux", kX86Vnni,
-       {"avx2", "fma", "f16c", "avx512f", "avx512bw", "avx512vl", "avx512_vnni"}, S::X86Avx512Vnni, 4, 0, 48, 2048, 32768, 60.0,
-       ""},
+      {"x86-64-avx512-vnni", "Intel x86-64 with AVX-512 VNNI (Ice Lake, Sapphire Rapids)", "linux", kX86Vnni, kX86VnniFeatures,
+       S::X86Avx512Vnni, 4, 0, 48, 2048, 32768, 60.0, "", 4},
+      {"x86-64-zen4", "AMD x86-64 with AVX-512 VNNI (Zen 4, Zen 5: Ryzen 7000/9000, EPYC 9004/9005), DDR5-5200",
+       "linux", kX86Vnni, kX86VnniFeatures, S::X86Avx512Vnni, 8, 0, 32, 1024, 32768, 83.2, "", 1},
   };
 }
 
@@ -62,7 +64,8 @@ const std::vector<SocProfile>& soc_catalog() {
 SocProfile host_soc() {
   const CpuFeatures& f = host_cpu_features();
   std::string base;
-  if (f.arch == "x86_64") base = f.avx512_vnni && f.avx512bw && f.avx512vl ? "x86-64-avx512-vnni" : f.avx2 && f.fma ? "x86-64-avx2" : "";
+  const bool vnni = f.avx512_vnni && f.avx512bw && f.avx512vl;
+  if (f.arch == "x86_64") base = vnni ? (f.vendor == "AuthenticAMD" ? "x86-64-zen4" : "x86-64-avx512-vnni") : f.avx2 && f.fma ? "x86-64-avx2" : "";
   else if (f.arch == "arm64") base = f.i8mm && f.dotprod ? "linux-arm64-i8mm" : f.dotprod ? "linux-arm64-dotprod" : "linux-arm64-neon";
   if (base.empty()) fail("host: this CPU (", f.arch, ", features: ", [&] {
     std::string s;

@@ -20,6 +20,11 @@ struct SocProfile {
   int l1d_kb = 0, l2_kb = 0, l3_kb = 0;  // per big core L1d/L2; shared L3 or SLC
   double dram_gbps = 0;        // peak DRAM bandwidth
   std::string note;
+  // Row tiles a decode GEMV (Q4_0, Q8_0) reads in turns, so that the hardware prefetcher
+  // runs ahead on several streams at once: 4 helped Intel's AVX-512 cores and cost AMD's
+  // Zen 5 a quarter to a third of its generation speed (schedules/matmul); 1 where
+  // unmeasured.
+  int decode_streams = 1;
 };
 
 const std::vector<SocProfile>& soc_catalog();

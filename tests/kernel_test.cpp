@@ -230,9 +230,11 @@ TEST_P(MatmulKernel, MatchesExactEmulationAndReferenceExecutor) {
 std::vector<MatmulCase> matmul_cases() {
   std::vector<MatmulCase> v;
   for (const auto& c : kClasses) {
-    // The AVX-512 decode GEMV's tiles in turns (matmul_generator.cpp), the last tile
-    // partial: 320 x 1000 is 16 tiles in groups of 4, turns of two blocks (Q4_0) or one
-    // (Q8_0); 64 x 600 is 10 tiles in groups of 2.
+    // The decode GEMV's tiles in turns (matmul_generator.cpp; these two shapes are built
+    // with decode_streams=4, as Intel SoCs ask), the last tile partial: with 64-row tiles
+    // (AVX-512) 320 x 1000 is 16 tiles in groups of 4, turns of two blocks (Q4_0) or one
+    // (Q8_0), and 64 x 600 is 10 tiles in groups of 2; with 16-row tiles 64 x 600 is 38
+    // tiles in groups of 2. The other shapes read one tile at a time.
     for (auto kn : {std::pair{256, 96}, std::pair{64, 40}, std::pair{128, 16}, std::pair{320, 1000}, std::pair{64, 600}})
       for (GgmlType t : {GgmlType::Q8_0, GgmlType::Q4_0}) v.push_back({c, kn.first, kn.second, t});
     for (auto kn : {std::pair{256, 96}, std::pair{512, 40}})

@@ -149,7 +149,7 @@ BundleStats write_bundle(const ModelFile& mf, const Graph& g, const SocProfile& 
   std::map<std::string, StoredTensor> stored;
   for (size_t i = 0; i < packed.size(); ++i)
     stored[packed[i].name] = {uint32_t(i), packed[i].format, packed[i].k, packed[i].n, packed[i].tile_rows};
-  const LoweredPlan plan = lower_graph(g, stored, soc.schedule, opt.kv_cache_type);
+  const LoweredPlan plan = lower_graph(g, stored, soc.schedule, opt.kv_cache_type, soc.decode_streams);
   auto kernel_progress = [&](size_t d, size_t t, const std::string& key) {
     if (progress) progress("kernels", d, t, key);
   };

@@ -36,14 +36,19 @@ int run_socs(const std::vector<std::string>& argv) {
     if (!s.note.empty()) std::printf("%20s note: %s\n", "", s.note.c_str());
   };
   for (const auto& s : soc_catalog()) row(s);
+  std::string host_is;
   try {
-    row(host_soc());
+    const SocProfile host = host_soc();
+    row(host);
+    host_is = "\nhost: " + host.description;
   } catch (const Error& e) {
     std::printf("%-20s %s\n", "host", e.what());
   }
   std::string hf;
   for (const auto& f : host_cpu_features().names()) hf += f + " ";
-  std::printf("\nthis CPU (%s, %d CPUs): %s\n", host_cpu_features().arch.c_str(), host_cpu_features().n_cpus, hf.c_str());
+  const CpuFeatures& cpu = host_cpu_features();
+  std::printf("\nthis CPU (%s%s%s, %d CPUs): %s%s\n", cpu.arch.c_str(), cpu.vendor.empty() ? "" : " ", cpu.vendor.c_str(), cpu.n_cpus,
+              hf.c_str(), host_is.c_str());
   return 0;
 }
 

@@ -29,6 +29,8 @@ const char* format_param(WeightFormat f) {
 
 bool is_float(WeightFormat f) { return f == WeightFormat::F32 || f == WeightFormat::F16; }
 bool is_kquant(WeightFormat f) { return f == WeightFormat::Q4_K || f == WeightFormat::Q5_K || f == WeightFormat::Q6_K; }
+// Q8_0 and Q4_0 keep GGUF's f16 block scales (schedules/generator_support.h, f16_block_scales).
+bool has_f16_block_scales(WeightFormat f) { return f == WeightFormat::Q8_0 || f == WeightFormat::Q4_0; }
 
 }  // namespace
 
@@ -42,8 +44,8 @@ namespace {
 
 class Lowering {
  public:
-  Lowering(const Graph& g, const std::map<std::string, StoredTensor>& t, ScheduleClass cls, KvCacheType kv)
-      : g_(g), tensors_(t), cls_(cls) {
+  Lowering(const Graph& g, const std::map<std::string, StoredTensor>& t, ScheduleClass cls, KvCacheType kv, int decode_streams)
+      : g_(g), tensors_(t), cls_(cls), decode_streams_(decode_streams) {
     plan_.kv_cache_type = kv;
   }
 
@@ -84,7 +86,7 @@ class Lowering {
     if (!expected_span_sizes(t.format, t.k, t.n, int32_t(R), &bytes))
       fail("internal: weight tensor #", t.index, " (", t.k, " x ", t.n, ") has a shape its format cannot hold");
     const std::string quants = "i:u8:" + n(int64_t(bytes.quants) / tiles) + "," + n(tiles);
-    if (t.format != WeightFormat::Q8_0 && t.format != WeightFormat::Q4_0)  // k-quants: scale bytes per tile
+    if (!has_f16_block_scales(t.format))  // k-quants: scale bytes per tile
       return quants + " i:u8:" + n(int64_t(bytes.scales) / tiles) + "," + n(tiles);
     return quants + " i:u16:" + n(R) + "," + n(t.k / 32) + "," + n(tiles);  // Q8_0, Q4_0: f16 block scales
   }
@@ -294,6 +296,7 @@ class Lowering {
     auto form = [&](const char* f) {
       auto p = common;
       p.push_back(std::string("form=") + f);
+      if (has_f16_block_scales(t.format) && p.back() == "form=decode") p.push_back("decode_streams=" + n(decode_streams_));
       return kernel("plm_gen_matmul", "matmul", p, spec);
     };
     step(form("decode"), args, name, int32_t(form("prefill")));
@@ -302,6 +305,7 @@ class Lowering {
   const Graph& g_;
   const std::map<std::string, StoredTensor>& tensors_;
   ScheduleClass cls_;
+  int decode_streams_;
   LoweredPlan plan_;
   std::map<int, uint32_t> value_slot_;
   std::vector<uint64_t> first_use_, last_use_;
@@ -309,8 +313,9 @@ class Lowering {
 
 }  // namespace
 
-LoweredPlan lower_graph(const Graph& g, const std::map<std::string, StoredTensor>& tensors, ScheduleClass cls, KvCacheType kv_cache_type) {
-  return Lowering(g, tensors, cls, kv_cache_type).run();
+LoweredPlan lower_graph(const Graph& g, const std::map<std::string, StoredTensor>& tensors, ScheduleClass cls, KvCacheType kv_cache_type,
+                        int decode_streams) {
+  return Lowering(g, tensors, cls, kv_cache_type, decode_streams).run();
 }
 
 }  // namespace plm

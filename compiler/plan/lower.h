@@ -59,7 +59,8 @@ void require_kv_cache_fits(const Graph& g, bundle::KvCacheType kv_cache_type);
 
 // Throws Error naming the op when no kernel implements it (e.g. rope_freqs factors),
 // or when the model's heads cannot hold the KV cache type (Q8_0: head_dim % 32).
+// decode_streams: the SoC's row tiles a Q4_0/Q8_0 decode GEMV reads in turns (SocProfile).
 LoweredPlan lower_graph(const Graph& g, const std::map<std::string, StoredTensor>& tensors, ScheduleClass cls,
-                        bundle::KvCacheType kv_cache_type = bundle::KvCacheType::F16);
+                        bundle::KvCacheType kv_cache_type = bundle::KvCacheType::F16, int decode_streams = 1);
 
 }  // namespace plm

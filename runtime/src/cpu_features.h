@@ -9,6 +9,7 @@ namespace plm {
 
 struct CpuFeatures {
   std::string arch;  // "x86_64", "arm64", or the build's architecture name
+  std::string vendor;  // x86: cpuid's vendor string ("GenuineIntel", "AuthenticAMD"); else empty
   // x86
   bool avx2 = false, fma = false, f16c = false, avx512f = false, avx512bw = false, avx512vl = false, avx512_vnni = false;
   // arm64

@@ -47,6 +47,9 @@ class MatMul : public Generator<MatMul> {
   GeneratorParam<int> n{"n", 256};  // output features
   GeneratorParam<std::string> form{"form", "decode"};  // decode | prefill
   GeneratorParam<bool> has_bias{"has_bias", false};     // qwen2's q/k/v projections
+  // Decode, Q4_0 and Q8_0: at most this many consecutive row tiles read in turns (the
+  // SoC's SocProfile::decode_streams; 1 reads one tile after the other).
+  GeneratorParam<int> decode_streams{"decode_streams", 1};
 
   Output<Buffer<float, 2>> out{"out"};  // [n][tokens]
   // Inputs, in this order (added in configure because wd's type depends on the format):
@@ -82,6 +85,7 @@ class MatMul : public Generator<MatMul> {
     const bool u8_weights = !plm::is_arm64(cls);
     const bool prefill = std::string(form) == "prefill";
     plm::require(prefill || std::string(form) == "decode", "form must be decode or prefill");
+    plm::require(int(decode_streams) >= 1 && int(decode_streams) <= 16, "decode_streams must be 1..16");
     const bool nibbles = wt == "q4_0" || wt == "q4_k";
     const bool q6 = wt == "q6_k", f16_scales = plm::f16_block_scales(wt);
     const int B = q6 ? 16 : 32;  // weight block
@@ -209,14 +213,16 @@ class MatMul : public Generator<MatMul> {
     }
   }
 
-  // Tiles a decode GEMV reads in turns: a divisor of the tile count, so no group reads
-  // past the last tile, leaving at least 4 groups (the groups are the parallel tasks).
-  // AVX-512 Q4_0 and Q8_0 only: on the Xeon (pocketlm-kernel-bench gemv, 1 thread,
-  // three alternating runs) Q8_0 gained 5-14% and Q4_0 0-10%, while Q6_K lost 15-25%;
-  // AVX2 and arm64 are unmeasured.
-  static int decode_tile_streams(plm::ScheduleClass cls, bool f16_scales, int tiles) {
-    if (cls != plm::ScheduleClass::X86Avx512Vnni || !f16_scales) return 1;
-    for (int g : {4, 2})
+  // Tiles a decode GEMV reads in turns: at most `wanted` (halving), a divisor of the tile
+  // count so no group reads past the last tile, leaving at least 4 groups (the groups
+  // are the parallel tasks). Formats with f16 block scales (Q4_0, Q8_0) only: Q6_K lost
+  // 15-25% with turns on the Xeon. Whether turns pay is the CPU's matter (the SoC
+  // catalog's decode_streams): on a Sapphire Rapids Xeon (pocketlm-kernel-bench gemv,
+  // 1 thread) Q8_0 gained 5-14% and Q4_0 0-10% with 4; on a Zen 5 the same kernels cost
+  // a quarter to a third of generation speed (docs/kernels.md, "Several tiles in turns").
+  static int decode_tile_streams(int wanted, bool f16_scales, int tiles) {
+    if (!f16_scales) return 1;
+    for (int g = wanted; g >= 2; g /= 2)
       if (tiles % g == 0 && tiles / g >= 4) return g;
     return 1;
   }
@@ -264,7 +270,7 @@ class MatMul : public Generator<MatMul> {
     } else {
       out.reorder(oi, t, oo).vectorize(oi);
       acc.compute_at(out, t).vectorize(lane);
-      const int G = decode_tile_streams(cls, f16_scales, tiles);
+      const int G = decode_tile_streams(decode_streams, f16_scales, tiles);
       RVar rbo("rbo"), rbi("rbi");
       // Both schedules keep the row lanes inside the block loop: Halide computes a
       // prefetch's box from the loop body it is placed in, and with the (vectorised)
