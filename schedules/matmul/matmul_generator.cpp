@@ -85,9 +85,10 @@ class MatMul : public Generator<MatMul> {
     const bool u8_weights = !plm::is_arm64(cls);
     const bool prefill = std::string(form) == "prefill";
     plm::require(prefill || std::string(form) == "decode", "form must be decode or prefill");
-    plm::require(int(decode_streams) >= 1 && int(decode_streams) <= 16, "decode_streams must be 1..16");
     const bool nibbles = wt == "q4_0" || wt == "q4_k";
     const bool q6 = wt == "q6_k", f16_scales = plm::f16_block_scales(wt);
+    plm::require(int(decode_streams) >= 1 && int(decode_streams) <= 16, "decode_streams must be 1..16");
+    plm::require(int(decode_streams) == 1 || (!prefill && f16_scales), "decode_streams > 1 is for the decode form of q4_0 and q8_0");
     const int B = q6 ? 16 : 32;  // weight block
     const int zero_point = wt == "q4_0" ? 8 : (wt == "q8_0" && u8_weights) ? 128 : q6 ? 32 : 0;
     const int R = plm::matmul_tile_rows(cls);
@@ -219,7 +220,8 @@ class MatMul : public Generator<MatMul> {
   // 15-25% with turns on the Xeon. Whether turns pay is the CPU's matter (the SoC
   // catalog's decode_streams): on a Sapphire Rapids Xeon (pocketlm-kernel-bench gemv,
   // 1 thread) Q8_0 gained 5-14% and Q4_0 0-10% with 4; on a Zen 5 the same kernels cost
-  // a quarter to a third of generation speed (docs/kernels.md, "Several tiles in turns").
+  // a quarter to a third of generation speed (docs/kernels.md, "Several tiles in turns"
+  // and "Turns are the SoC's choice").
   static int decode_tile_streams(int wanted, bool f16_scales, int tiles) {
     if (!f16_scales) return 1;
     for (int g = wanted; g >= 2; g /= 2)
