@@ -44,9 +44,9 @@ int run_socs(const std::vector<std::string>& argv) {
   } catch (const Error& e) {
     std::printf("%-20s %s\n", "host", e.what());
   }
-  std::string hf;
-  for (const auto& f : host_cpu_features().names()) hf += f + " ";
   const CpuFeatures& cpu = host_cpu_features();
+  std::string hf;
+  for (const auto& f : cpu.names()) hf += f + " ";
   std::printf("\nthis CPU (%s%s%s, %d CPUs): %s%s\n", cpu.arch.c_str(), cpu.vendor.empty() ? "" : " ", cpu.vendor.c_str(), cpu.n_cpus,
               hf.c_str(), host_is.c_str());
   return 0;

@@ -296,7 +296,7 @@ class Lowering {
     auto form = [&](const char* f) {
       auto p = common;
       p.push_back(std::string("form=") + f);
-      if (has_f16_block_scales(t.format) && p.back() == "form=decode") p.push_back("decode_streams=" + n(decode_streams_));
+      if (has_f16_block_scales(t.format) && std::string(f) == "decode") p.push_back("decode_streams=" + n(decode_streams_));
       return kernel("plm_gen_matmul", "matmul", p, spec);
     };
     step(form("decode"), args, name, int32_t(form("prefill")));
