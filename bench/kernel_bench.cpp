@@ -242,14 +242,20 @@ Weights make_weights(const BenchMatmul& m, bool stream) {
   const int64_t one = w.quant_bytes + w.scale_bytes;
   w.copies = stream ? std::max<int64_t>(1, int64_t(kStreamBytes) / one) : 1;
   w.quants = static_cast<uint8_t*>(alloc_pages(size_t(w.quant_bytes * w.copies)));
-  w.scales = static_cast<uint8_t*>(alloc_pages(size_t(w.scale_bytes * w.copies)));
+  w.scales = w.q6_k ? static_cast<uint8_t*>(alloc_pages(size_t(w.scale_bytes * w.copies))) : nullptr;
   std::mt19937 rng(1);
   for (int64_t i = 0; i < w.quant_bytes * w.copies; i += 61) w.quants[i] = uint8_t(rng());
   if (w.q6_k) {
     std::memset(w.scales, 0x11, size_t(w.scale_bytes * w.copies));  // d = 0x1111 (5.5e-4), sub-scales 17
   } else {
+    // Every block's scales (after its quads, weight_bytes.h) 0.01: low bytes, high bytes.
     const uint16_t h = plm::f32_to_fp16(0.01f);
-    for (int64_t i = 0; i < w.scale_bytes * w.copies / 2; ++i) std::memcpy(w.scales + i * 2, &h, sizeof h);
+    const bool nibbles = wt == "q4_0";
+    const int64_t block = plm::f16_block_bytes(nibbles, int(w.R)), quant = plm::f16_block_quant_bytes(nibbles, int(w.R));
+    for (int64_t b = 0; b < w.quant_bytes * w.copies / block; ++b) {
+      std::memset(w.quants + b * block + quant, h & 0xff, size_t(w.R));
+      std::memset(w.quants + b * block + quant + w.R, h >> 8, size_t(w.R));
+    }
   }
   return w;
 }
@@ -259,7 +265,7 @@ void BM_Matmul(benchmark::State& state, const BenchMatmul* m, int tokens, bool s
   plm::ThreadPool pool(threads);
   plm::ThreadPool::install_for_halide(&pool);
   Weights w = make_weights(*m, stream);
-  const int R = int(w.R), nb = int(w.nb), tiles = int(w.tiles);
+  const int nb = int(w.nb), tiles = int(w.tiles);
   std::vector<int8_t> xq(size_t(m->k) * tokens, 3);
   std::vector<float> xd(size_t(nb) * tokens, 0.02f);
   std::vector<int32_t> xs(size_t(nb) * tokens, 96);
@@ -268,12 +274,14 @@ void BM_Matmul(benchmark::State& state, const BenchMatmul* m, int tokens, bool s
       bout(out.data(), {m->n, tokens});
   int64_t copy = 0;
   for (auto _ : state) {
+    // Q6_K's scales are an argument of their own; Q4_0's and Q8_0's are inside w.
     KernelBuffer bw(w.quants + copy * w.quant_bytes, {int32_t(w.quant_bytes / tiles), tiles});
-    uint8_t* scales = w.scales + copy * w.scale_bytes;
-    const int32_t q6_k_scale_extents = int32_t(w.scale_bytes / tiles);
-    KernelBuffer bwd = w.q6_k ? KernelBuffer(scales, {q6_k_scale_extents, tiles})
-                              : KernelBuffer(reinterpret_cast<uint16_t*>(scales), {R, nb, tiles});
-    if (m->fn(bw.get(), bwd.get(), bxq.get(), bxd.get(), bxs.get(), bout.get()) != 0) state.SkipWithError("kernel failed");
+    std::unique_ptr<KernelBuffer> bwd;
+    if (w.q6_k) bwd.reset(new KernelBuffer(w.scales + copy * w.scale_bytes, {int32_t(w.scale_bytes / tiles), tiles}));
+    std::vector<void*> argv = {bw.get()};
+    if (bwd) argv.push_back(bwd->get());
+    for (KernelBuffer* b : {&bxq, &bxd, &bxs, &bout}) argv.push_back(b->get());
+    if (m->argv_fn(argv.data()) != 0) state.SkipWithError("kernel failed");
     copy = (copy + 1) % w.copies;
   }
   plm::ThreadPool::install_for_halide(nullptr);

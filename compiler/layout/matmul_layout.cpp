@@ -112,14 +112,10 @@ void pack_q6_k_rows(const uint8_t* rows, int64_t n, PackedMatmulWeights* p) {
   }
 }
 
-std::vector<uint8_t> f16_bytes(const std::vector<float>& v) {
-  std::vector<uint8_t> b(v.size() * 2);
-  for (size_t i = 0; i < v.size(); ++i) {
-    const uint16_t h = f32_to_fp16(v[i]);
-    if (fp16_to_f32(h) != v[i]) fail("matmul weights: a block scale ", v[i], " is not an f16 value");
-    std::memcpy(b.data() + 2 * i, &h, 2);
-  }
-  return b;
+uint16_t f16_bits(float v) {
+  const uint16_t h = f32_to_fp16(v);
+  if (fp16_to_f32(h) != v) fail("matmul weights: a block scale ", v, " is not an f16 value");
+  return h;
 }
 
 }  // namespace
@@ -145,30 +141,37 @@ PackedMatmulWeights pack_matmul_weights(GgmlType type, const uint8_t* rows, int6
     return p;
   }
   const int64_t nwb = k / p.block;
-  const int64_t quads = nibbles ? nwb * 4 : k / 4;  // groups of 4 bytes per row per tile
+  // Q4_0 and Q8_0: each block's quads then its scales (weight_bytes.h); the K-quants:
+  // the quads one after the other, the scales apart.
+  const int64_t block_quads = nibbles ? 4 : 8;
+  const int64_t block_stride = k_scales ? block_quads * R * 4 : f16_block_bytes(nibbles, int(R));
+  const int64_t quant_tile = nwb * block_stride;
   // Padding rows hold zero weights: the zero point (or 0) and zero scales.
   uint8_t pad = 0;
   if (type == GgmlType::Q4_0) pad = 0x88;
   else if (p.format == MatmulWeightFormat::Q8_0 && !arm) pad = 128;
-  p.quants.assign(size_t(p.tiles * quads * R * 4), pad);
-  std::vector<float> scales(k_scales ? 0 : size_t(p.tiles * nwb * R), 0.0f);
+  p.quants.assign(size_t(p.tiles * quant_tile), pad);
+  if (!k_scales)  // the scale bytes of the padding rows: 0
+    for (int64_t tile = 0; tile < p.tiles; ++tile)
+      for (int64_t b = 0; b < nwb; ++b)
+        std::memset(p.quants.data() + size_t(tile * quant_tile + b * block_stride + block_quads * R * 4), 0, size_t(2 * R));
   const int64_t supers = k / kQK_K, k_scale_tile = supers * kKQuantScaleBytesPerRow * R;
   if (k_scales) p.scales.assign(size_t(p.tiles * k_scale_tile), 0);  // padding rows: d = dmin = 0
   const size_t row_size = row_bytes(type, k);
   for (int64_t row = 0; row < n; ++row) {
     const int64_t tile = row / R, lane = row % R;
     const RowInts ri = unpack_row(type, rows + size_t(row) * row_size, k, arm);
-    uint8_t* dst = p.quants.data() + size_t(tile * quads * R * 4) + size_t(lane * 4);
+    uint8_t* dst = p.quants.data() + size_t(tile * quant_tile) + size_t(lane * 4);
     if (nibbles) {
       // A 32-block is 4 quads; byte j of quad c: element 4c+j (low), 16+4c+j (high).
       for (int64_t b = 0; b < nwb; ++b)
         for (int c = 0; c < 4; ++c)
           for (int j = 0; j < 4; ++j) {
             const int64_t e = b * 32 + c * 4 + j;
-            dst[size_t((b * 4 + c) * R * 4 + j)] = uint8_t(ri.q[size_t(e)] | (ri.q[size_t(e + 16)] << 4));
+            dst[size_t(b * block_stride + c * R * 4 + j)] = uint8_t(ri.q[size_t(e)] | (ri.q[size_t(e + 16)] << 4));
           }
     } else {
-      for (int64_t e = 0; e < k; ++e) dst[size_t((e / 4) * R * 4 + e % 4)] = ri.q[size_t(e)];
+      for (int64_t e = 0; e < k; ++e) dst[size_t((e / 32) * block_stride + ((e % 32) / 4) * R * 4 + e % 4)] = ri.q[size_t(e)];
     }
     if (k_scales) {
       // Per super-block: d low bytes, d high bytes, dmin low, dmin high, 8 sub-scale
@@ -186,10 +189,15 @@ PackedMatmulWeights pack_matmul_weights(GgmlType type, const uint8_t* rows, int6
         }
       }
     } else {
-      for (int64_t b = 0; b < nwb; ++b) scales[size_t((tile * nwb + b) * R + lane)] = ri.scale[size_t(b)];
+      // After block b's quads: the rows' scale low bytes, then their high bytes.
+      for (int64_t b = 0; b < nwb; ++b) {
+        const uint16_t h = f16_bits(ri.scale[size_t(b)]);
+        uint8_t* sc = p.quants.data() + size_t(tile * quant_tile + b * block_stride + block_quads * R * 4 + lane);
+        sc[0] = uint8_t(h & 0xff);
+        sc[R] = uint8_t(h >> 8);
+      }
     }
   }
-  if (!k_scales) p.scales = f16_bytes(scales);
   return p;
 }
 

@@ -16,13 +16,16 @@ struct PackedMatmulWeights {
   MatmulWeightFormat format;
   int64_t k = 0, n = 0, tile_rows = 0, tiles = 0;
   int64_t block = 32;           // elements per weight block (16 for Q6_K)
-  std::vector<uint8_t> quants;  // per tile: Q6_K in super-blocks (docs/weight-layouts.md), else [quads][tile_rows][4 bytes]
-  // The scales as the bundle stores them: f16 bits [tiles][k/32][tile_rows] for Q4_0 and
-  // Q8_0 (GGUF's own scales, so exact; 10% and 6% fewer bytes per token). The K-quants
-  // keep GGUF's fields, widened at most to bytes, per tile and super-block of 256: for
-  // Q4_K and Q5_K the rows' f16 d and dmin, then their 6-bit sub-scales and sub-mins
-  // (20 bytes per row where GGUF packs 16; f32 scales and mins took 64); for Q6_K the
-  // rows' f16 d, then their int8 sub-scales (18 bytes, as in GGUF).
+  // Per tile: Q6_K in super-blocks (docs/weight-layouts.md); Q4_0 and Q8_0 per 32-block
+  // [quads][tile_rows][4 bytes] then the rows' f16 scale bits (GGUF's own, so exact; 10%
+  // and 6% fewer bytes per token than f32) as low bytes, high bytes (weight_bytes.h,
+  // f16_block_bytes: one stream); the others [quads][tile_rows][4 bytes].
+  std::vector<uint8_t> quants;
+  // The K-quants' scales (empty for Q4_0 and Q8_0), GGUF's fields widened at most to
+  // bytes, per tile and super-block of 256: for Q4_K and Q5_K the rows' f16 d and dmin,
+  // then their 6-bit sub-scales and sub-mins (20 bytes per row where GGUF packs 16; f32
+  // scales and mins took 64); for Q6_K the rows' f16 d, then their int8 sub-scales (18
+  // bytes, as in GGUF).
   std::vector<uint8_t> scales;
 };
 

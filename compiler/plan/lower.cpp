@@ -81,14 +81,13 @@ class Lowering {
       return std::string("i:") + (t.format == WeightFormat::F16 ? "u16" : "f32") + ":" + n(R) + "," + n(t.k) + "," + n(tiles);
     }
     args->push_back({ArgKind::Weight, t.index, 0});
-    args->push_back({ArgKind::Weight, t.index, 1});
     TensorSpanSizes bytes;
     if (!expected_span_sizes(t.format, t.k, t.n, int32_t(R), &bytes))
       fail("internal: weight tensor #", t.index, " (", t.k, " x ", t.n, ") has a shape its format cannot hold");
     const std::string quants = "i:u8:" + n(int64_t(bytes.quants) / tiles) + "," + n(tiles);
-    if (!has_f16_block_scales(t.format))  // k-quants: scale bytes per tile
-      return quants + " i:u8:" + n(int64_t(bytes.scales) / tiles) + "," + n(tiles);
-    return quants + " i:u16:" + n(R) + "," + n(t.k / 32) + "," + n(tiles);  // Q8_0, Q4_0: f16 block scales
+    if (has_f16_block_scales(t.format)) return quants;  // Q8_0, Q4_0: the scales are inside
+    args->push_back({ArgKind::Weight, t.index, 1});     // k-quants: scale bytes per tile
+    return quants + " i:u8:" + n(int64_t(bytes.scales) / tiles) + "," + n(tiles);
   }
 
   const StoredTensor& stored(int value) {

@@ -24,8 +24,8 @@ bool expected_span_sizes(bundle::WeightFormat f, int64_t k, int64_t n, int32_t R
     case F::Q8_0:
     case F::Q4_0:
       if (k % 32) return false;
-      out->quants = rows * uint64_t(k) / (f == F::Q4_0 ? 2 : 1);
-      out->scales = rows * uint64_t(k / 32) * 2;  // f16 block scales
+      // Each 32-block's quants, then its f16 scales (weight_bytes.h): one span.
+      out->quants = tiles * uint64_t(k / 32) * uint64_t(f16_block_bytes(f == F::Q4_0, R));
       return true;
     case F::Q4_K:
     case F::Q5_K:

@@ -20,7 +20,9 @@ constexpr char kBundleMagic[8] = {'P', 'O', 'C', 'K', 'E', 'T', 'L', 'M'};
 // 2: Q4_0 block scales stored as f16 (were f32).
 // 3: Q6_K in GGUF's bits (6-bit quants, f16 d + int8 sub-scales; were bytes + f32).
 // 4: Q4_K/Q5_K scales as GGUF's f16 d, dmin and 6-bit fields (were f32 scales + mins).
-constexpr uint32_t kBundleFormatVersion = 4;
+// 5: Q4_0/Q8_0 block scales inside the quants span, after each block's quads (were a
+//    span of their own).
+constexpr uint32_t kBundleFormatVersion = 5;
 constexpr size_t kBundlePage = 4096;
 
 // The fixed 64-byte header at offset 0, little-endian.
@@ -67,7 +69,7 @@ class Bundle {
   struct TensorView {
     const bundle::Tensor* info;
     const uint8_t* quants;  // or the float values
-    const uint8_t* scales;  // f16 (Q4_0, Q8_0) or the K-quants' bytes; nullptr for float formats
+    const uint8_t* scales;  // the K-quants' bytes; nullptr for float formats, Q4_0 and Q8_0 (in quants)
   };
   const TensorView* find_tensor(const std::string& name) const;  // nullptr if absent
   const TensorView* tensor(uint32_t index) const { return index < tensors_.size() ? &tensors_[index].second : nullptr; }

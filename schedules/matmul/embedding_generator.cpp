@@ -3,6 +3,7 @@
 // matmul_float_generator.cpp), so a tied embedding/output matrix is stored once.
 // Values: (q - z) * scale - min, exactly as dequantize_row computes them.
 // Ids are clamped into the table (the runtime rejects bad ids before this runs).
+#include "f16_block_layout.h"
 #include "generator_support.h"
 #include "k_quant_scales.h"
 #include "q6_k_layout.h"
@@ -23,14 +24,13 @@ class Embedding : public Generator<Embedding> {
   Input<Buffer<int32_t, 1>> ids{"ids"};  // [tokens]
   Output<Buffer<float, 2>> out{"out"};   // [k][tokens]
   Input<Buffer<void>>* w = nullptr;      // the table, in its matmul layout
-  Input<Buffer<void>>* wd = nullptr;     // block scales: f16 bits (q4_0, q8_0), or the K-quants' bytes
+  Input<Buffer<void>>* wd = nullptr;     // the K-quants' scale bytes (q4_0, q8_0: inside w)
 
   void configure() {
     const std::string wt = weight_type;
     const bool is_float = wt == "f32" || wt == "f16";
     w = add_input<Buffer<void>>("w", wt == "f32" ? Float(32) : wt == "f16" ? UInt(16) : UInt(8), is_float ? 3 : 2);
-    if (plm::f16_block_scales(wt)) wd = add_input<Buffer<void>>("wd", UInt(16), 3);
-    else if (!is_float) wd = add_input<Buffer<void>>("wd", UInt(8), 2);
+    if (!is_float && !plm::f16_block_scales(wt)) wd = add_input<Buffer<void>>("wd", UInt(8), 2);
   }
 
   void generate() {
@@ -52,27 +52,19 @@ class Embedding : public Generator<Embedding> {
       w->dim(0).set_bounds(0, qb).dim(1).set_bounds(0, tiles).set_stride(qb);
       wd->dim(0).set_bounds(0, sb).dim(1).set_bounds(0, tiles).set_stride(sb);
     } else {
-      const bool nibbles = wt == "q4_0" || wt == "q4_k";
+      const bool nibbles = wt == "q4_0" || wt == "q4_k", f16 = plm::f16_block_scales(wt);
       const int B = 32;
       const int zp = wt == "q4_0" ? 8 : (wt == "q8_0" && !arm) ? 128 : 0;
-      Expr q;
-      int quads;
-      if (nibbles) {
-        Expr b = e / 32, j = e % 32;
-        Expr byte = (*w)(j % 4 + 4 * lane + 4 * R * (b * 4 + (j % 16) / 4), tile);
-        q = select(j < 16, byte & 15, byte >> 4);
-        q = i32(q);
-        quads = int(k) / 32 * 4;
-      } else {
-        Expr byte = (*w)(e % 4 + 4 * lane + 4 * R * (e / 4), tile);
-        q = arm ? i32(cast<int8_t>(byte)) : i32(byte);
-        quads = int(k) / 4;
-      }
-      w->dim(0).set_bounds(0, 4 * R * quads).dim(1).set_bounds(0, tiles).set_stride(4 * R * quads);
-      if (plm::f16_block_scales(wt)) {
-        value = f32(q - zp) * plm::widen_f16((*wd)(lane, e / B, tile));
-        const int nwb = int(k) / B;
-        wd->dim(0).set_bounds(0, R).dim(1).set_bounds(0, nwb).set_stride(R).dim(2).set_bounds(0, tiles).set_stride(R * nwb);
+      Expr b = e / B, j = e % B;
+      // The quad and byte holding element j of block b (nibbles: 4 quads, low then high).
+      Expr quad = nibbles ? (j % 16) / 4 : j / 4, byte_in_quad = j % 4;
+      Expr byte = f16 ? plm::f16_blocks::quant(*w, b, quad, byte_in_quad, lane, tile, nibbles, R)
+                      : (*w)(byte_in_quad + 4 * lane + 4 * R * (b * (nibbles ? 4 : 8) + quad), tile);
+      Expr q = nibbles ? i32(select(j < 16, byte & 15, byte >> 4)) : arm ? i32(cast<int8_t>(byte)) : i32(byte);
+      const int tile_bytes = f16 ? plm::f16_blocks::tile_bytes(int(k), nibbles, R) : 4 * R * (int(k) / 32) * (nibbles ? 4 : 8);
+      w->dim(0).set_bounds(0, tile_bytes).dim(1).set_bounds(0, tiles).set_stride(tile_bytes);
+      if (f16) {
+        value = f32(q - zp) * plm::f16_blocks::scale(*w, b, lane, tile, nibbles, R);
       } else {  // Q4_K, Q5_K
         value = f32(q - zp) * plm::k_quant_scales::scale(*wd, e / B, lane, tile, R) - plm::k_quant_scales::min(*wd, e / B, lane, tile, R);
         const int sb = plm::k_quant_scales::bytes(int(k), R);

@@ -7,6 +7,10 @@
 
 enum { kRows = 16, kQuadBytes = 4 * kRows };
 
+// Quant bytes of one 32-block of the tile (weight_bytes.h has the same for C++; this
+// file is C): 4 quads (Q4_0) or 8 (Q8_0) of 16 rows, the scales after them.
+static int f16_block_quant_bytes(int nibbles) { return (nibbles ? 4 : 8) * kQuadBytes; }
+
 static int is_query(const halide_buffer_t* b) { return b->host == 0 && b->device == 0; }
 
 // Bounds query: every input region this output region reads.
@@ -26,31 +30,29 @@ static inline void weights(int8x16_t qa, int8x16_t qb, int8x16_t* lo, int8x16_t*
   *hi = vreinterpretq_s8_s32(vzip2q_s32(a, b));
 }
 
-static inline float block_scale(const uint8_t* wd, int f16, int i) {
-  if (f16) {
-    __fp16 h;
-    __builtin_memcpy(&h, wd + 2 * i, 2);
-    return (float)h;
-  }
-  float f;
-  __builtin_memcpy(&f, wd + 4 * i, 4);
-  return f;
+// Row r's f16 scale of a block whose scale bytes start at s (low bytes, then high).
+static inline float block_scale(const uint8_t* s, int r) {
+  const uint16_t bits = (uint16_t)(s[r] | (s[kRows + r] << 8));
+  __fp16 h;
+  __builtin_memcpy(&h, &bits, 2);
+  return (float)h;
 }
 
 // Rows 8h..8h+7 of one tile for 4 tokens: 8 smmla accumulators (2 token pairs x 4
 // row pairs), folded into f32 with the block scales after each 32-block.
-static void half_tile(const uint8_t* wt, const uint8_t* wdt, int f16, const int8_t* x[4], const float* xd[4], const int32_t* xs[4],
+static void half_tile(const uint8_t* wt, const int8_t* x[4], const float* xd[4], const int32_t* xs[4],
                       int nb, int nibbles, int h, float out[4][8]) {
   float32x4_t facc[2][4];
   for (int tp = 0; tp < 2; ++tp)
     for (int p = 0; p < 4; ++p) facc[tp][p] = vdupq_n_f32(0.0f);
-  const int quads_per_block = nibbles ? 4 : 8, zero = nibbles ? 8 : 0;
+  const int zero = nibbles ? 8 : 0;
+  const int quant_bytes = f16_block_quant_bytes(nibbles), block_bytes = quant_bytes + 2 * kRows;
   const uint8x16_t low = vdupq_n_u8(15);
   for (int b = 0; b < nb; ++b) {
     int32x4_t iacc[2][4];
     for (int tp = 0; tp < 2; ++tp)
       for (int p = 0; p < 4; ++p) iacc[tp][p] = vdupq_n_s32(0);
-    const uint8_t* wb = wt + (size_t)b * quads_per_block * kQuadBytes;
+    const uint8_t* wb = wt + (size_t)b * block_bytes;
     for (int o = 0; o < 4; ++o) {
       // Q8_0: octet o is quads 2o, 2o+1. Q4_0: low nibbles of quads 0,1 (o = 0) and
       // 2,3 (o = 1), then the high nibbles of the same (o = 2, 3).
@@ -78,7 +80,7 @@ static void half_tile(const uint8_t* wt, const uint8_t* wdt, int f16, const int8
       const int32x4_t zs = {s0, s0, s1, s1};
       for (int p = 0; p < 4; ++p) {
         const int r = 8 * h + 2 * p;
-        const float w0 = block_scale(wdt, f16, b * kRows + r), w1 = block_scale(wdt, f16, b * kRows + r + 1);
+        const float w0 = block_scale(wb + quant_bytes, r), w1 = block_scale(wb + quant_bytes, r + 1);
         const float32x4_t wdv = {w0, w1, w0, w1};
         facc[tp][p] = vfmaq_f32(facc[tp][p], vcvtq_f32_s32(vsubq_s32(iacc[tp][p], zs)), vmulq_f32(xdv, wdv));
       }
@@ -95,13 +97,12 @@ static void half_tile(const uint8_t* wt, const uint8_t* wdt, int f16, const int8
     }
 }
 
-int plm_i8mm_prefill_tile(halide_buffer_t* w, halide_buffer_t* wd, halide_buffer_t* xq, halide_buffer_t* xd, halide_buffer_t* xs,
-                          int32_t k, int32_t nibbles, halide_buffer_t* out) {
-  const int nb = k / 32, quads = nibbles ? nb * 4 : k / 4;
+int plm_i8mm_prefill_tile(halide_buffer_t* w, halide_buffer_t* xq, halide_buffer_t* xd, halide_buffer_t* xs, int32_t k, int32_t nibbles,
+                          halide_buffer_t* out) {
+  const int nb = k / 32;
   const int32_t tile0 = out->dim[1].min, tiles = out->dim[1].extent, t0 = out->dim[2].min, tn = out->dim[2].extent;
-  if (is_query(w) || is_query(wd) || is_query(xq) || is_query(xd) || is_query(xs)) {
-    require(w, 0, 0, kQuadBytes * quads), require(w, 1, tile0, tiles);
-    require(wd, 0, 0, kRows), require(wd, 1, 0, nb), require(wd, 2, tile0, tiles);
+  if (is_query(w) || is_query(xq) || is_query(xd) || is_query(xs)) {
+    require(w, 0, 0, nb * (f16_block_quant_bytes(nibbles) + 2 * kRows)), require(w, 1, tile0, tiles);
     require(xq, 0, 0, k), require(xq, 1, t0, tn);
     require(xd, 0, 0, nb), require(xd, 1, t0, tn);
     require(xs, 0, 0, nb), require(xs, 1, t0, tn);
@@ -109,11 +110,8 @@ int plm_i8mm_prefill_tile(halide_buffer_t* w, halide_buffer_t* wd, halide_buffer
   }
   if (is_query(out)) return 0;
   if (out->dim[0].min != 0 || out->dim[0].extent != kRows || tn % 4 != 0 || k % 32 != 0) return -1;
-  const int f16 = wd->type.bits == 16;
-  const int esize = f16 ? 2 : 4;
   for (int32_t tile = tile0; tile < tile0 + tiles; ++tile) {
     const uint8_t* wt = (const uint8_t*)w->host + (int64_t)(tile - w->dim[1].min) * w->dim[1].stride;
-    const uint8_t* wdt = (const uint8_t*)wd->host + (int64_t)(tile - wd->dim[2].min) * wd->dim[2].stride * esize;
     for (int32_t t = t0; t < t0 + tn; t += 4) {
       const int8_t* x[4];
       const float* d[4];
@@ -126,7 +124,7 @@ int plm_i8mm_prefill_tile(halide_buffer_t* w, halide_buffer_t* wd, halide_buffer
       float acc[4][8];
       float* o = (float*)out->host;
       for (int h = 0; h < 2; ++h) {
-        half_tile(wt, wdt, f16, x, d, s, nb, nibbles, h, acc);
+        half_tile(wt, x, d, s, nb, nibbles, h, acc);
         for (int i = 0; i < 4; ++i)
           for (int r = 0; r < 8; ++r)
             o[(int64_t)(8 * h + r) * out->dim[0].stride + (int64_t)(tile - tile0) * out->dim[1].stride +

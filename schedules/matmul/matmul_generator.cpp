@@ -18,9 +18,11 @@
 //     holds element 4c+j in its low nibble and 16+4c+j in its high nibble. Q4_0 z = 8.
 //   Q6_K: GGUF's 6 bits a value, q in 0..63 (z = 32) from a nibble and a bit pair
 //     (q6_k_layout.h); blocks of 16, read a 32-group (two blocks) per step.
-// Scales: Q4_0 and Q8_0 keep GGUF's f16 scales, wd(row, block, tile) (u16 bits, widened
-// exactly by widen_f16). The K-quants keep GGUF's fields as bytes per
-// tile, wd(byte, tile): Q4_K and Q5_K f16 d and dmin with 6-bit sub-scales and sub-mins
+// Scales: Q4_0 and Q8_0 keep GGUF's f16 scales inside the weights, after each block's
+// quads (f16_block_layout.h: one stream; byte j of quad c of block b is then at
+// j + 4 * lane + 4 * R * c + b * f16_block_bytes), widened exactly by widen_f16. The
+// K-quants keep GGUF's fields as bytes per tile in a buffer of their own, wd(byte,
+// tile): Q4_K and Q5_K f16 d and dmin with 6-bit sub-scales and sub-mins
 // (k_quant_scales.h), Q6_K f16 d and int8 sub-scales (q6_k_layout.h). The zero point
 // comes off exactly in integers with the activation block sums.
 //
@@ -31,6 +33,7 @@
 #include <algorithm>
 
 #include "generator_support.h"
+#include "f16_block_layout.h"
 #include "k_quant_scales.h"
 #include "q6_k_layout.h"
 
@@ -52,9 +55,9 @@ class MatMul : public Generator<MatMul> {
   GeneratorParam<int> decode_streams{"decode_streams", 1};
 
   Output<Buffer<float, 2>> out{"out"};  // [n][tokens]
-  // Inputs, in this order (added in configure because wd's type depends on the format):
-  Input<Buffer<uint8_t, 2>>* w_ = nullptr;  // [bytes per tile][tiles]
-  Input<Buffer<void>>* wd_ = nullptr;       // u16 (f16 bits) for q4_0 and q8_0; K-quants: u8 [bytes per tile][tiles]
+  // Inputs, in this order (added in configure because only the K-quants have wd):
+  Input<Buffer<uint8_t, 2>>* w_ = nullptr;   // [bytes per tile][tiles]
+  Input<Buffer<uint8_t, 2>>* wd_ = nullptr;  // K-quants: scale bytes [bytes per tile][tiles]
   Input<Buffer<int8_t, 2>>* xq_ = nullptr;  // [k][tokens]
   Input<Buffer<float, 2>>* xd_ = nullptr;   // [k/32][tokens] activation block scales
   Input<Buffer<int32_t, 2>>* xs_ = nullptr; // [k/32][tokens] activation block sums
@@ -63,8 +66,7 @@ class MatMul : public Generator<MatMul> {
   void configure() {
     const std::string wt = weight_type;
     w_ = add_input<Buffer<uint8_t, 2>>("w");
-    if (plm::f16_block_scales(wt)) wd_ = add_input<Buffer<void>>("wd", UInt(16), 3);
-    else wd_ = add_input<Buffer<void>>("wd", UInt(8), 2);
+    if (!plm::f16_block_scales(wt)) wd_ = add_input<Buffer<uint8_t, 2>>("wd");
     xq_ = add_input<Buffer<int8_t, 2>>("xq");
     xd_ = add_input<Buffer<float, 2>>("xd");
     xs_ = add_input<Buffer<int32_t, 2>>("xs");
@@ -73,7 +75,6 @@ class MatMul : public Generator<MatMul> {
 
   void generate() {
     auto& w = *w_;
-    auto& wd = *wd_;
     auto& xq = *xq_;
     auto& xd = *xd_;
     auto& xs = *xs_;
@@ -93,8 +94,11 @@ class MatMul : public Generator<MatMul> {
     const int zero_point = wt == "q4_0" ? 8 : (wt == "q8_0" && u8_weights) ? 128 : q6 ? 32 : 0;
     const int R = plm::matmul_tile_rows(cls);
     const int nb = int(k) / 32, nwb = int(k) / B, tiles = (int(n) + R - 1) / R;
-    // Bytes per row tile: 4-byte quads of R rows (Q6_K: 24 R bytes per 32 values).
-    const int tile_bytes = q6 ? plm::q6_k::quant_bytes(int(k), R) : 4 * R * (nibbles ? nwb * 4 : nwb * (B / 4));
+    // Bytes per row tile: 4-byte quads of R rows (Q4_0, Q8_0: and the block scales; Q6_K:
+    // 24 R bytes per 32 values).
+    const int tile_bytes = q6           ? plm::q6_k::quant_bytes(int(k), R)
+                           : f16_scales ? plm::f16_blocks::tile_bytes(int(k), nibbles, R)
+                                        : 4 * R * (nibbles ? nwb * 4 : nwb * (B / 4));
 
     // --- the algorithm ---
     r = RDom(0, 4, 0, B / 4, "r");  // r.x: byte within a quad, r.y: quad within the block
@@ -105,11 +109,13 @@ class MatMul : public Generator<MatMul> {
     } else if (nibbles) {
       // Low nibbles for quads 0-3, high nibbles for 4-7. u8 arithmetic throughout, so
       // that the widening-multiply pattern (vpdpbusd u8 x i8, sdot i8 x i8) survives.
-      Expr byte = w(r.x + 4 * lane + 4 * R * (b * 4 + r.y % 4), tile);
+      Expr byte = f16_scales ? plm::f16_blocks::quant(w, b, r.y % 4, r.x, lane, tile, true, R)
+                             : w(r.x + 4 * lane + 4 * R * (b * 4 + r.y % 4), tile);
       Expr nib = select(r.y < 4, byte & cast<uint8_t>(15), byte >> cast<uint8_t>(4));
       wv = u8_weights ? i32(nib) : i32(cast<int8_t>(nib));
     } else {
-      Expr byte = w(r.x + 4 * lane + 4 * R * (b * (B / 4) + r.y), tile);
+      Expr byte = f16_scales ? plm::f16_blocks::quant(w, b, r.y, r.x, lane, tile, false, R)
+                             : w(r.x + 4 * lane + 4 * R * (b * (B / 4) + r.y), tile);
       wv = u8_weights ? i32(byte) : i32(cast<int8_t>(byte));
     }
     dot(lane, tile, b, t) = 0;
@@ -131,13 +137,13 @@ class MatMul : public Generator<MatMul> {
     if (q6) {
       for (int h = 0; h < 2; ++h) {
         Expr b16 = 2 * rb + h;
-        Expr part = f32(dot(lane, tile, b16, t) - zero_point * xsum(b16, t)) * plm::q6_k::scale(wd, b16, lane, tile, R);
+        Expr part = f32(dot(lane, tile, b16, t) - zero_point * xsum(b16, t)) * plm::q6_k::scale(*wd_, b16, lane, tile, R);
         block = h == 0 ? part : block + part;
       }
     } else {
-      Expr scale = f16_scales ? plm::widen_f16(wd(lane, rb, tile)) : plm::k_quant_scales::scale(wd, rb, lane, tile, R);
+      Expr scale = f16_scales ? plm::f16_blocks::scale(w, rb, lane, tile, nibbles, R) : plm::k_quant_scales::scale(*wd_, rb, lane, tile, R);
       block = f32(dot(lane, tile, rb, t) - zero_point * xsum(rb, t)) * scale;
-      if (!f16_scales) block -= f32(xsum(rb, t)) * plm::k_quant_scales::min(wd, rb, lane, tile, R);
+      if (!f16_scales) block -= f32(xsum(rb, t)) * plm::k_quant_scales::min(*wd_, rb, lane, tile, R);
     }
     acc(lane, tile, t) = 0.0f;
     acc(lane, tile, t) += xdv * block;
@@ -147,7 +153,7 @@ class MatMul : public Generator<MatMul> {
     Func tiles_acc = acc;
     if (i8mm) {
       tiles_acc = Func("i8mm_acc");
-      tiles_acc.define_extern("plm_i8mm_prefill_tile", {w, wd, xq, xd, xs, Expr(int(k)), Expr(nibbles ? 1 : 0)}, Float(32),
+      tiles_acc.define_extern("plm_i8mm_prefill_tile", {w, xq, xd, xs, Expr(int(k)), Expr(nibbles ? 1 : 0)}, Float(32),
                               {lane, tile, t}, NameMangling::C);
     }
     Expr y = tiles_acc(o % R, o / R, t);
@@ -165,11 +171,9 @@ class MatMul : public Generator<MatMul> {
 
     // Static shapes: strides fold into constants and the entry check validates buffers.
     w.dim(0).set_bounds(0, tile_bytes).dim(1).set_bounds(0, tiles).set_stride(tile_bytes);
-    if (f16_scales) {
-      wd.dim(0).set_bounds(0, R).dim(1).set_bounds(0, nwb).set_stride(R).dim(2).set_bounds(0, tiles).set_stride(R * nwb);
-    } else {
+    if (!f16_scales) {
       const int sb = q6 ? plm::q6_k::scale_bytes(int(k), R) : plm::k_quant_scales::bytes(int(k), R);
-      wd.dim(0).set_bounds(0, sb).dim(1).set_bounds(0, tiles).set_stride(sb);
+      wd_->dim(0).set_bounds(0, sb).dim(1).set_bounds(0, tiles).set_stride(sb);
     }
     xq.dim(0).set_bounds(0, k).dim(1).set_stride(k);
     xd.dim(0).set_bounds(0, nb).dim(1).set_stride(nb);
@@ -297,13 +301,12 @@ class MatMul : public Generator<MatMul> {
         // The hardware prefetcher alone leaves the x86 GEMV at 62-72% of the read
         // bandwidth (Q4_0: its loop spends more instructions per byte, so the
         // out-of-order window reaches less far ahead). Asking for the block ~3 KiB
-        // ahead, scales too, lifted it to 75-89% (docs/kernels.md). NonFaulting: past
+        // ahead (Q4_0, Q8_0: its scales with it) lifted it to 75-89% (docs/kernels.md). NonFaulting: past
         // a tile's end are the next tile's bytes; past the last tile a prefetch is
         // only a hint and cannot fault. Not on arm64: unmeasured there (qemu only).
         const int ahead = std::max(1, (3072 + block_bytes / 2) / block_bytes);
         const VarOrRVar step = G > 1 ? VarOrRVar(rbi) : VarOrRVar(rb.x);
         acc.update().prefetch(*w_, step, step, ahead, PrefetchBoundStrategy::NonFaulting);
-        if (f16_scales) acc.update().prefetch(*wd_, step, step, ahead, PrefetchBoundStrategy::NonFaulting);
       }
     }
     if (prefill) {
