@@ -55,7 +55,7 @@ class MatMul : public Generator<MatMul> {
   GeneratorParam<int> decode_streams{"decode_streams", 1};
 
   Output<Buffer<float, 2>> out{"out"};  // [n][tokens]
-  // Inputs, in this order (added in configure because only the K-quants have wd):
+  // Inputs, in this order (added in configure: Q4_0 and Q8_0 have no wd, their scales are in w):
   Input<Buffer<uint8_t, 2>>* w_ = nullptr;   // [bytes per tile][tiles]
   Input<Buffer<uint8_t, 2>>* wd_ = nullptr;  // K-quants: scale bytes [bytes per tile][tiles]
   Input<Buffer<int8_t, 2>>* xq_ = nullptr;  // [k][tokens]
