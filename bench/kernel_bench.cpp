@@ -215,8 +215,10 @@ void BM_Int8DotPeak(benchmark::State& state) {
 // A matmul's weights in its layout (docs/weight-layouts.md), `copies` times over so that
 // a streamed GEMV reads DRAM: u8 quads with f16 block scales (Q8_0, Q4_0), or Q6_K's
 // quants and scale bytes. Random quants; scales that keep the sums finite.
+// A matmul's weights: `copies` of one tensor back to back (so a streamed run reads past
+// the caches), its quants and (the K-quants) its scales apart.
 struct Weights {
-  bool q6_k = false;
+  bool k_quant = false;
   int64_t R, nb, tiles, quant_bytes, scale_bytes, copies;
   uint8_t* quants;
   uint8_t* scales;
@@ -224,17 +226,17 @@ struct Weights {
 
 Weights make_weights(const BenchMatmul& m, bool stream) {
   Weights w;
-  w.q6_k = std::string(m.wt) == "q6_k";
+  const std::string wt = m.wt;
+  w.k_quant = wt == "q6_k" || wt == "q4_k";
   w.R = plm::matmul_tile_rows(*plm::schedule_class_from_name(m.cls));
   w.nb = m.k / 32;
   w.tiles = (m.n + w.R - 1) / w.R;
   using F = plm::bundle::WeightFormat;
-  const std::string wt = m.wt;
-  const bool known = wt == "q6_k" || wt == "q4_0" || wt == "q8_0";
-  const F format = w.q6_k ? F::Q6_K : wt == "q4_0" ? F::Q4_0 : F::Q8_0;
+  const bool known = w.k_quant || wt == "q4_0" || wt == "q8_0";
+  const F format = wt == "q6_k" ? F::Q6_K : wt == "q4_k" ? F::Q4_K : wt == "q4_0" ? F::Q4_0 : F::Q8_0;
   plm::TensorSpanSizes bytes;
   if (!known || !plm::expected_span_sizes(format, m.k, m.n, int32_t(w.R), &bytes)) {
-    std::fprintf(stderr, "pocketlm-kernel-bench: no weights for %s k%d n%d (q8_0, q4_0 or q6_k)\n", m.wt, int(m.k), int(m.n));
+    std::fprintf(stderr, "pocketlm-kernel-bench: no weights for %s k%d n%d (q8_0, q4_0, q4_k or q6_k)\n", m.wt, int(m.k), int(m.n));
     std::exit(2);
   }
   w.quant_bytes = int64_t(bytes.quants);
@@ -242,11 +244,12 @@ Weights make_weights(const BenchMatmul& m, bool stream) {
   const int64_t one = w.quant_bytes + w.scale_bytes;
   w.copies = stream ? std::max<int64_t>(1, int64_t(kStreamBytes) / one) : 1;
   w.quants = static_cast<uint8_t*>(alloc_pages(size_t(w.quant_bytes * w.copies)));
-  w.scales = w.q6_k ? static_cast<uint8_t*>(alloc_pages(size_t(w.scale_bytes * w.copies))) : nullptr;
+  w.scales = w.k_quant ? static_cast<uint8_t*>(alloc_pages(size_t(w.scale_bytes * w.copies))) : nullptr;
   std::mt19937 rng(1);
   for (int64_t i = 0; i < w.quant_bytes * w.copies; i += 61) w.quants[i] = uint8_t(rng());
-  if (w.q6_k) {
-    std::memset(w.scales, 0x11, size_t(w.scale_bytes * w.copies));  // d = 0x1111 (5.5e-4), sub-scales 17
+  if (w.k_quant) {
+    // d (and dmin) = 0x1111 (5.5e-4), sub-scales (and sub-mins) 17.
+    std::memset(w.scales, 0x11, size_t(w.scale_bytes * w.copies));
   } else {
     // Every block's scales (after its quads, weight_bytes.h) 0.01: low bytes, high bytes.
     const uint16_t h = plm::f32_to_fp16(0.01f);
@@ -272,16 +275,24 @@ void BM_Matmul(benchmark::State& state, const BenchMatmul* m, int tokens, bool s
   std::vector<float> out(size_t(m->n) * tokens);
   KernelBuffer bxq(xq.data(), {m->k, tokens}), bxd(xd.data(), {nb, tokens}), bxs(xs.data(), {nb, tokens}),
       bout(out.data(), {m->n, tokens});
+  // Every copy's arguments, built before the timed loop: the K-quants' scales are an
+  // argument of their own, Q4_0's and Q8_0's are inside w.
+  std::vector<std::unique_ptr<KernelBuffer>> buffers;
+  std::vector<std::vector<void*>> argvs;
+  for (int64_t c = 0; c < w.copies; ++c) {
+    std::vector<void*> argv;
+    buffers.emplace_back(new KernelBuffer(w.quants + c * w.quant_bytes, {int32_t(w.quant_bytes / tiles), tiles}));
+    argv.push_back(buffers.back()->get());
+    if (w.k_quant) {
+      buffers.emplace_back(new KernelBuffer(w.scales + c * w.scale_bytes, {int32_t(w.scale_bytes / tiles), tiles}));
+      argv.push_back(buffers.back()->get());
+    }
+    for (KernelBuffer* b : {&bxq, &bxd, &bxs, &bout}) argv.push_back(b->get());
+    argvs.push_back(std::move(argv));
+  }
   int64_t copy = 0;
   for (auto _ : state) {
-    // Q6_K's scales are an argument of their own; Q4_0's and Q8_0's are inside w.
-    KernelBuffer bw(w.quants + copy * w.quant_bytes, {int32_t(w.quant_bytes / tiles), tiles});
-    std::unique_ptr<KernelBuffer> bwd;
-    if (w.q6_k) bwd.reset(new KernelBuffer(w.scales + copy * w.scale_bytes, {int32_t(w.scale_bytes / tiles), tiles}));
-    std::vector<void*> argv = {bw.get()};
-    if (bwd) argv.push_back(bwd->get());
-    for (KernelBuffer* b : {&bxq, &bxd, &bxs, &bout}) argv.push_back(b->get());
-    if (m->argv_fn(argv.data()) != 0) state.SkipWithError("kernel failed");
+    if (m->argv_fn(argvs[size_t(copy)].data()) != 0) state.SkipWithError("kernel failed");
     copy = (copy + 1) % w.copies;
   }
   plm::ThreadPool::install_for_halide(nullptr);

@@ -13,7 +13,7 @@ namespace plm::k_quant_scales {
 
 // The f32 scale d * sc (part 0) or min dmin * m (part 1) of 32-block `block` of row
 // `lane` of `tile`.
-inline Halide::Expr scale_or_min(const Halide::Func& wd, int part, const Halide::Expr& block, const Halide::Expr& lane,
+inline Halide::Expr scale_or_min(const Halide::Func& wd, const Halide::Expr& part, const Halide::Expr& block, const Halide::Expr& lane,
                                  const Halide::Expr& tile, int R) {
   using namespace Halide;
   Expr base = (block / 8) * (kKQuantScaleBytesPerRow * R);

@@ -133,17 +133,26 @@ class MatMul : public Generator<MatMul> {
     // step reads one interval of weights: what the prefetch asks for).
     rb = RDom(0, nb, "rb");
     Expr xdv = xd(rb, t);
+    // The K-quants' f32 block scales (part 0) and mins (part 1, Q4_K and Q5_K) of
+    // block j of super-block s: a Func, so that the decode can form a super-block's at
+    // once (schedule_matmul).
+    const int blocks_per_super = 256 / B;
+    auto k_scale = [&](const Expr& blk, int part) {
+      return k_scales(lane, tile, blk % blocks_per_super, part, blk / blocks_per_super);
+    };
+    if (q6) k_scales(lane, tile, b, part, super) = plm::q6_k::scale(*wd_, super * blocks_per_super + b, lane, tile, R);
+    else if (!f16_scales) k_scales(lane, tile, b, part, super) = plm::k_quant_scales::scale_or_min(*wd_, part, super * blocks_per_super + b, lane, tile, R);
     Expr block;
     if (q6) {
       for (int h = 0; h < 2; ++h) {
         Expr b16 = 2 * rb + h;
-        Expr part = f32(dot(lane, tile, b16, t) - zero_point * xsum(b16, t)) * plm::q6_k::scale(*wd_, b16, lane, tile, R);
+        Expr part = f32(dot(lane, tile, b16, t) - zero_point * xsum(b16, t)) * k_scale(b16, 0);
         block = h == 0 ? part : block + part;
       }
+    } else if (f16_scales) {
+      block = f32(dot(lane, tile, rb, t) - zero_point * xsum(rb, t)) * plm::f16_blocks::scale(w, rb, lane, tile, nibbles, R);
     } else {
-      Expr scale = f16_scales ? plm::f16_blocks::scale(w, rb, lane, tile, nibbles, R) : plm::k_quant_scales::scale(*wd_, rb, lane, tile, R);
-      block = f32(dot(lane, tile, rb, t) - zero_point * xsum(rb, t)) * scale;
-      if (!f16_scales) block -= f32(xsum(rb, t)) * plm::k_quant_scales::min(*wd_, rb, lane, tile, R);
+      block = f32(dot(lane, tile, rb, t) - zero_point * xsum(rb, t)) * k_scale(rb, 0) - f32(xsum(rb, t)) * k_scale(rb, 1);
     }
     acc(lane, tile, t) = 0.0f;
     acc(lane, tile, t) += xdv * block;
@@ -191,8 +200,8 @@ class MatMul : public Generator<MatMul> {
   }
 
  private:
-  Var lane{"lane"}, tile{"tile"}, b{"b"}, t{"t"}, o{"o"}, oo{"oo"}, oi{"oi"};
-  Func dot{"dot"}, acc{"acc"};
+  Var lane{"lane"}, tile{"tile"}, b{"b"}, part{"part"}, super{"super"}, t{"t"}, o{"o"}, oo{"oo"}, oi{"oi"};
+  Func dot{"dot"}, acc{"acc"}, k_scales{"k_scales"};
   RDom r, rb;
 
   // The micro-kernel computes one row tile for each block of 4 tokens.
@@ -277,7 +286,7 @@ class MatMul : public Generator<MatMul> {
       out.reorder(oi, t, oo).vectorize(oi);
       acc.compute_at(out, t).vectorize(lane);
       const int G = decode_tile_streams(decode_streams, f16_scales, tiles);
-      RVar rbo("rbo"), rbi("rbi");
+      RVar rbo("rbo"), rbi("rbi"), rbs("rbs"), rbj("rbj");
       // Both schedules keep the row lanes inside the block loop: Halide computes a
       // prefetch's box from the loop body it is placed in, and with the (vectorised)
       // lanes outside it that box was one row's bytes of a block, 13 of Q4_0's 16 lines
@@ -292,9 +301,19 @@ class MatMul : public Generator<MatMul> {
         acc.update().split(rb.x, rbo, rbi, decode_chunk_blocks(int(k) / 32, block_bytes)).reorder(lane, rbi, tile, rbo).vectorize(lane);
         dot.compute_at(acc, rbi);
         out.parallel(og);
-      } else {
+      } else if (f16_scales) {
         acc.update().reorder(lane, rb.x).vectorize(lane);
         dot.compute_at(acc, rb.x);
+        parallel_tiles(tiles);
+      } else {
+        // The K-quants: a super-block's scales (and mins) formed at once, before its 8
+        // steps of 32 values, so d and dmin are widened once per super-block rather than
+        // in every step. The per-step widening had kept the Q4_K GEMV compute-bound at
+        // ~21 GB/s on a Zen 5 core; with it hoisted it reads ~27 (docs/kernels.md,
+        // "K-quant scales per super-block").
+        acc.update().split(rb.x, rbs, rbj, 8).reorder(lane, rbj, rbs).vectorize(lane);
+        dot.compute_at(acc, rbj);
+        k_scales.compute_at(acc, rbs).vectorize(lane);
         parallel_tiles(tiles);
       }
       if (!plm::is_arm64(cls)) {
@@ -305,7 +324,7 @@ class MatMul : public Generator<MatMul> {
         // a tile's end are the next tile's bytes; past the last tile a prefetch is
         // only a hint and cannot fault. Not on arm64: unmeasured there (qemu only).
         const int ahead = std::max(1, (3072 + block_bytes / 2) / block_bytes);
-        const VarOrRVar step = G > 1 ? VarOrRVar(rbi) : VarOrRVar(rb.x);
+        const VarOrRVar step = G > 1 ? VarOrRVar(rbi) : f16_scales ? VarOrRVar(rb.x) : VarOrRVar(rbj);
         acc.update().prefetch(*w_, step, step, ahead, PrefetchBoundStrategy::NonFaulting);
       }
     }
