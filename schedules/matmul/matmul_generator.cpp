@@ -134,8 +134,8 @@ class MatMul : public Generator<MatMul> {
     rb = RDom(0, nb, "rb");
     Expr xdv = xd(rb, t);
     // The K-quants' f32 block scales (part 0) and mins (part 1, Q4_K and Q5_K) of
-    // block j of super-block s: a Func, so that the decode can form a super-block's at
-    // once (schedule_matmul).
+    // weight block b of super-block `super`: a Func, so that the decode can form a
+    // super-block's at once (schedule_matmul; the prefill reads them inline).
     const int blocks_per_super = 256 / B;
     auto k_scale = [&](const Expr& blk, int part) {
       return k_scales(lane, tile, blk % blocks_per_super, part, blk / blocks_per_super);
