@@ -212,11 +212,10 @@ void BM_Int8DotPeak(benchmark::State& state) {
 
 // --- kernels ---
 
-// A matmul's weights in its layout (docs/weight-layouts.md), `copies` times over so that
-// a streamed GEMV reads DRAM: u8 quads with f16 block scales (Q8_0, Q4_0), or Q6_K's
-// quants and scale bytes. Random quants; scales that keep the sums finite.
-// A matmul's weights: `copies` of one tensor back to back (so a streamed run reads past
-// the caches), its quants and (the K-quants) its scales apart.
+// A matmul's weights in its layout (docs/weight-layouts.md), `copies` of one tensor back
+// to back so that a streamed GEMV reads DRAM: u8 quads with f16 block scales (Q8_0,
+// Q4_0), or the K-quants' quants with their scale bytes apart. Random quants; scales
+// that keep the sums finite.
 struct Weights {
   bool k_quant = false;
   int64_t R, nb, tiles, quant_bytes, scale_bytes, copies;
